@@ -1,0 +1,131 @@
+# safehouse — plain GNU make, non-recursive.  See README.md.
+#   make            build build/safehouse
+#   make test       install missing build deps, build, run every test
+#   make demo       install missing build deps, build, run the main job on a demo workdir
+#   make test-sanitize  ASan+UBSan build of the unit tests, run
+#   make fuzz FUZZ_SECONDS=N   run each libFuzzer target for N seconds
+#   make bench      benchmarks (ratios against baselines from the same run)
+#   make install PREFIX=/usr/local
+BUILD   ?= build
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CFLAGS  ?= -O2 -g
+VERSION := 0.1.0
+FUZZ_SECONDS ?= 30
+
+SH_CPPFLAGS := -D_GNU_SOURCE -DSH_VERSION='"$(VERSION)"' -Isrc
+SH_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wimplicit-fallthrough -Wswitch-enum -Werror=switch-default \
+	-Wno-missing-field-initializers -Werror=implicit-function-declaration \
+	-Werror=format-security -Werror=return-type -Werror=incompatible-pointer-types \
+	-fstack-protector-strong -MMD -MP
+SH_LDLIBS := -Wl,-Bstatic -lseccomp -Wl,-Bdynamic
+ifeq ($(WERROR),1)
+SH_CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+BUILD := build-sanitize
+SH_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SH_LDFLAGS += -fsanitize=address,undefined
+else
+SH_CPPFLAGS += -D_FORTIFY_SOURCE=2
+endif
+
+# Linux-only enforcement code is excluded from the macOS build and the reverse.
+ifeq ($(shell uname -s),Darwin)
+SRC_EXCLUDE := $(wildcard src/enforce/*.c)
+SH_LDLIBS :=
+else
+SRC_EXCLUDE := $(wildcard src/macos/*.c)
+endif
+
+CORE_SRC := $(filter-out src/main.c $(SRC_EXCLUDE),$(sort $(wildcard src/*.c src/*/*.c)))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/profiles.o
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) tests/harness.c
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+PROFILES := $(sort $(shell find profiles -name '*.sb' 2>/dev/null))
+
+all: $(BUILD)/safehouse $(BUILD)/unit-tests $(BUILD)/probe
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SH_CPPFLAGS) $(CPPFLAGS) $(SH_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# Built-in profiles are embedded in the binary: an install is one file.
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra $< -o $@
+$(BUILD)/gen/profiles.c: $(BUILD)/tools/embed $(PROFILES)
+	@mkdir -p $(@D)
+	$(BUILD)/tools/embed profiles $(PROFILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/profiles.o: $(BUILD)/gen/profiles.c
+	$(CC) $(SH_CPPFLAGS) $(CPPFLAGS) -std=gnu11 $(CFLAGS) -c $< -o $@
+
+$(BUILD)/safehouse: $(BUILD)/src/main.o $(CORE_OBJ)
+	$(CC) $(SH_LDFLAGS) $(LDFLAGS) $^ $(SH_LDLIBS) -o $@
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(CORE_OBJ)
+	$(CC) $(SH_LDFLAGS) $(LDFLAGS) $^ $(SH_LDLIBS) -o $@
+
+# The probe runs inside the sandbox under seccomp: never sanitized, static
+# when possible so it needs nothing from the view.
+$(BUILD)/probe: tests/probe.c
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE -O2 -std=gnu11 -Wall -Wextra -static $< -o $@ 2>/dev/null || \
+		$(CC) -D_GNU_SOURCE -O2 -std=gnu11 -Wall -Wextra $< -o $@
+
+deps:
+	@sh tools/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run.sh $(BUILD)
+
+check: test
+
+test-sanitize: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 build-sanitize/unit-tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		build-sanitize/unit-tests
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/safehouse $(BUILD)/probe
+	@sh tools/demo.sh $(BUILD)
+
+# ---- fuzzing (clang + libFuzzer) ----
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(SH_CPPFLAGS) -std=gnu11
+FUZZ_CORE := $(filter-out $(wildcard src/enforce/*.c),$(CORE_SRC))
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE) $(BUILD)/gen/profiles.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $< $(FUZZ_CORE) $(BUILD)/gen/profiles.c -o $@
+fuzz: $(addprefix build-fuzz/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus-$$t; \
+		seed=tests/fuzz/corpus/$${t#fuzz_}; [ -d $$seed ] || seed=; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+		build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=0 \
+			-artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus-$$t $$seed \
+			>build-fuzz/$$t.log 2>&1 || { tail -40 build-fuzz/$$t.log; exit 1; }; \
+	done; echo "fuzz: no crashes"
+
+bench: deps all
+	@sh bench/run.sh $(BUILD)
+
+install: $(BUILD)/safehouse
+	install -D -m 0755 $(BUILD)/safehouse $(DESTDIR)$(PREFIX)/bin/safehouse
+	install -D -m 0644 safehouse.1 $(DESTDIR)$(PREFIX)/share/man/man1/safehouse.1
+	install -D -m 0644 completions/safehouse.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/safehouse
+	install -D -m 0644 completions/_safehouse $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_safehouse
+	install -D -m 0644 completions/safehouse.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/safehouse.fish
+
+analyze:
+	cppcheck --enable=warning,portability --error-exitcode=1 --inline-suppr -Isrc src
+	for f in $(CORE_SRC) src/main.c; do $(CC) $(SH_CPPFLAGS) -std=gnu11 -fanalyzer -c $$f -o /dev/null || exit 1; done
+
+clean:
+	rm -rf build build-sanitize build-fuzz
+
+.PHONY: all deps test check test-sanitize demo fuzz bench install analyze clean
+-include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/src/main.d

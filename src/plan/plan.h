@@ -1,0 +1,90 @@
+/* The enforcement plan: what the Linux launcher will do, as data.
+ *
+ * Built from the evaluated policy by sh_plan_build() (pure apart from
+ * lstat/readdir of the host to expand prefix/regex rules and to learn which
+ * paths exist), printed by --print-plan, unit-tested without privileges, and
+ * applied by sh_sandbox_exec() (enforce/sandbox.h), the only place that
+ * performs irreversible steps. */
+#ifndef SH_PLAN_H
+#define SH_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "policy/policy.h"
+#include "util/err.h"
+
+enum sh_net_mode {
+	SH_NETMODE_NONE = 0, /* private network namespace with only lo */
+	SH_NETMODE_FULL,     /* host network */
+	SH_NETMODE_FILTERED, /* private netns; egress only through the proxy */
+};
+
+/* Abstract access rights, mapped to Landlock bits by enforce/landlock.c. */
+#define SH_ACC_READ  (1u << 0) /* read files, list directories */
+#define SH_ACC_WRITE (1u << 1) /* write, create, remove, rename, truncate */
+#define SH_ACC_EXEC  (1u << 2) /* execute files */
+
+enum sh_mount_kind {
+	SH_MNT_BIND,  /* bind the host path onto the same path in the new root */
+	SH_MNT_MASK,  /* hide a path inside a bind: empty read-only tmpfs (dir) or
+		       * empty read-only file (file) */
+	SH_MNT_DIR,   /* skeleton directory: exists for traversal/stat, no content */
+	SH_MNT_TMPFS, /* private writable tmpfs (size in bytes; 0 = default) */
+	SH_MNT_PROC,  /* fresh procfs for the new pid namespace, sensitive entries masked */
+	SH_MNT_DEV,   /* minimal /dev */
+};
+
+struct sh_mount {
+	enum sh_mount_kind kind;
+	char *path;       /* absolute path in the sandbox (== host path for binds) */
+	bool writable;    /* SH_MNT_BIND only */
+	bool is_dir;      /* SH_MNT_BIND / SH_MNT_MASK: the host object is a directory */
+	uint64_t size;    /* SH_MNT_TMPFS */
+	struct sh_origin why; /* rule that caused it (source NULL for built-ins) */
+};
+
+struct sh_ll_rule {
+	char *path;      /* absolute path as seen inside the sandbox */
+	unsigned access; /* SH_ACC_* */
+};
+
+struct sh_plan {
+	struct sh_mount *mounts; /* in application order: parents before children */
+	size_t nmounts, mounts_cap;
+	struct sh_ll_rule *ll;   /* Landlock path-beneath rules */
+	size_t nll, ll_cap;
+	enum sh_net_mode net;
+	uint16_t proxy_port;     /* SH_NETMODE_FILTERED: the only TCP port connect() may reach */
+	bool use_userns;         /* false: fallback mode (Landlock + seccomp only) */
+	char *cwd;               /* working directory inside (the workdir, or $HOME) */
+	char **argv;             /* command, argv[0] resolved by the launcher via PATH */
+	char **envp;             /* complete child environment */
+	char *hostname;          /* uts namespace hostname */
+};
+
+void sh_plan_init(struct sh_plan *p);
+void sh_plan_free(struct sh_plan *p);
+void sh_plan_add_mount(struct sh_plan *p, enum sh_mount_kind kind, const char *path,
+		       bool writable, bool is_dir, const struct sh_origin *why);
+void sh_plan_add_ll(struct sh_plan *p, const char *path, unsigned access);
+
+struct sh_plan_input {
+	const struct sh_policy *policy;
+	const char *home;    /* $HOME, canonical */
+	const char *workdir; /* canonical, or NULL when disabled */
+	enum sh_net_mode net;
+	uint16_t proxy_port;
+};
+
+/* Compile the policy into mounts and Landlock rules (and copy net settings).
+ * argv/envp/cwd are filled by the caller afterwards. */
+int sh_plan_build(const struct sh_plan_input *in, struct sh_plan *out, struct sh_err *e);
+
+/* Human-readable dump, one line per step (used by --print-plan). */
+void sh_plan_print(const struct sh_plan *p, FILE *f);
+
+#endif

@@ -1,0 +1,57 @@
+/* Plan container helpers (the compiler from policy to plan lives in plan.c). */
+#include "plan/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/str.h"
+
+void sh_plan_init(struct sh_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void sh_plan_free(struct sh_plan *p)
+{
+	for (size_t i = 0; i < p->nmounts; i++)
+		free(p->mounts[i].path);
+	free(p->mounts);
+	for (size_t i = 0; i < p->nll; i++)
+		free(p->ll[i].path);
+	free(p->ll);
+	free(p->cwd);
+	free(p->hostname);
+	if (p->argv)
+		for (char **a = p->argv; *a; a++)
+			free(*a);
+	free(p->argv);
+	if (p->envp)
+		for (char **a = p->envp; *a; a++)
+			free(*a);
+	free(p->envp);
+	memset(p, 0, sizeof(*p));
+}
+
+void sh_plan_add_mount(struct sh_plan *p, enum sh_mount_kind kind, const char *path,
+		       bool writable, bool is_dir, const struct sh_origin *why)
+{
+	struct sh_mount *m;
+
+	sh_xgrow(&p->mounts, &p->mounts_cap, p->nmounts + 1, sizeof(*p->mounts));
+	m = &p->mounts[p->nmounts++];
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->path = sh_xstrdup(path);
+	m->writable = writable;
+	m->is_dir = is_dir;
+	if (why)
+		m->why = *why;
+}
+
+void sh_plan_add_ll(struct sh_plan *p, const char *path, unsigned access)
+{
+	sh_xgrow(&p->ll, &p->ll_cap, p->nll + 1, sizeof(*p->ll));
+	p->ll[p->nll].path = sh_xstrdup(path);
+	p->ll[p->nll].access = access;
+	p->nll++;
+}

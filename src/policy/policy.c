@@ -1,0 +1,206 @@
+/* Policy container, operation classification and the evaluator. Pure code. */
+#include "policy/policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/str.h"
+
+void sh_policy_init(struct sh_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->default_action = SH_DENY;
+}
+
+void sh_filter_free(struct sh_filter *f)
+{
+	if (!f)
+		return;
+	free(f->arg);
+	free(f->raw);
+	if (f->re) {
+		regfree(f->re);
+		free(f->re);
+	}
+	for (size_t i = 0; i < f->nchildren; i++)
+		sh_filter_free(&f->children[i]);
+	free(f->children);
+	memset(f, 0, sizeof(*f));
+}
+
+void sh_policy_free(struct sh_policy *p)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		struct sh_rule *r = &p->rules[i];
+		for (size_t j = 0; j < r->nops; j++)
+			free(r->ops[j]);
+		free(r->ops);
+		for (size_t j = 0; j < r->nfilters; j++)
+			sh_filter_free(&r->filters[j]);
+		free(r->filters);
+	}
+	free(p->rules);
+	for (size_t i = 0; i < p->nsources; i++)
+		free(p->sources[i]);
+	free(p->sources);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *sh_policy_source(struct sh_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nsources; i++)
+		if (strcmp(p->sources[i], name) == 0)
+			return p->sources[i];
+	sh_xgrow(&p->sources, &p->sources_cap, p->nsources + 1, sizeof(char *));
+	p->sources[p->nsources] = sh_xstrdup(name);
+	return p->sources[p->nsources++];
+}
+
+void sh_policy_add(struct sh_policy *p, const struct sh_rule *r)
+{
+	sh_xgrow(&p->rules, &p->cap, p->nrules + 1, sizeof(*p->rules));
+	p->rules[p->nrules++] = *r;
+}
+
+/* Operations with a Linux meaning.  Wildcards end in '*'. */
+static const char *const linux_ops[] = {
+	"default",
+	"file*", "file-read*", "file-read-data", "file-read-metadata", "file-read-xattr",
+	"file-write*", "file-write-data", "file-write-create", "file-write-unlink",
+	"file-write-mode", "file-write-owner", "file-write-times", "file-write-xattr",
+	"file-write-flags", "file-write-setugid", "file-link", "file-ioctl",
+	"file-map-executable", "file-test-existence", "file-chroot", "file-revoke",
+	"file-clone", "file-search", "file-issue-extension", "file-mknod",
+	"process*", "process-exec", "process-exec*", "process-exec-interpreter", "process-fork",
+	"process-info*", "process-info-pidinfo", "process-info-listpids",
+	"process-info-setcontrol", "process-info-dirtycontrol", "process-info-rusage",
+	"process-info-codesignature", "process-info-pidfdinfo", "process-info-pidfileportinfo",
+	"signal",
+	"network*", "network-outbound", "network-inbound", "network-bind",
+	"pseudo-tty",
+	"ipc*", "ipc-posix*", "ipc-posix-shm*", "ipc-posix-shm-read*", "ipc-posix-shm-read-data",
+	"ipc-posix-shm-read-metadata", "ipc-posix-shm-write*", "ipc-posix-shm-write-create",
+	"ipc-posix-shm-write-data", "ipc-posix-shm-write-unlink", "ipc-posix-sem*",
+	"ipc-posix-sem-create", "ipc-posix-sem-open", "ipc-posix-sem-post", "ipc-posix-sem-unlink",
+	"ipc-posix-sem-wait", "ipc-sysv*", "ipc-sysv-msg", "ipc-sysv-sem", "ipc-sysv-shm",
+	"sysctl*", "sysctl-read", "sysctl-write",
+	"system-socket",
+	NULL,
+};
+
+/* Valid SBPL operation families without a Linux meaning. */
+static const char *const macos_prefixes[] = {
+	"mach-", "iokit-", "user-preference-", "system-", "nvram-", "appleevent-send",
+	"authorization-right-obtain", "distributed-notification-post", "lsopen",
+	"job-creation", "hid-control", "boot-arg-set", "dynamic-code-generation",
+	"opendirectory-user-modify", "darwin-notification-post", "socket-ioctl",
+	"socket-option-", "device-", "storage-", "generic-issue-extension", "qtn-",
+	"process-codesigning", "necp-client-open", "fs-", "mach*", "iokit*", "user-preference*",
+	NULL,
+};
+
+enum sh_op_class sh_op_classify(const char *op)
+{
+	for (size_t i = 0; linux_ops[i]; i++)
+		if (strcmp(op, linux_ops[i]) == 0)
+			return SH_OP_LINUX;
+	for (size_t i = 0; macos_prefixes[i]; i++)
+		if (sh_str_starts(op, macos_prefixes[i]) && op[0])
+			return SH_OP_MACOS_ONLY;
+	return SH_OP_UNKNOWN;
+}
+
+bool sh_op_covers(const char *rule_op, const char *query_op)
+{
+	size_t n = strlen(rule_op);
+
+	if (strcmp(rule_op, "default") == 0)
+		return true;
+	if (strcmp(rule_op, query_op) == 0)
+		return true;
+	if (n && rule_op[n - 1] == '*') {
+		/* "file-read*" covers "file-read-data"; "file*" covers "file-write-data";
+		 * "process-exec*" covers "process-exec". */
+		return strncmp(rule_op, query_op, n - 1) == 0;
+	}
+	return false;
+}
+
+static bool subpath_matches(const char *base, const char *path)
+{
+	size_t n = strlen(base);
+
+	while (n > 1 && base[n - 1] == '/')
+		n--;
+	if (n == 1 && base[0] == '/')
+		return path[0] == '/';
+	return strncmp(base, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool sh_filter_matches_path(const struct sh_filter *f, const char *path)
+{
+	switch (f->kind) {
+	case SH_F_LITERAL:
+		return strcmp(f->arg, path) == 0;
+	case SH_F_SUBPATH:
+		return subpath_matches(f->arg, path);
+	case SH_F_PREFIX:
+		return sh_str_starts(path, f->arg);
+	case SH_F_REGEX:
+		return f->re && regexec(f->re, path, 0, NULL, 0) == 0;
+	case SH_F_REQUIRE_ALL:
+		for (size_t i = 0; i < f->nchildren; i++)
+			if (!sh_filter_matches_path(&f->children[i], path))
+				return false;
+		return f->nchildren > 0;
+	case SH_F_REQUIRE_ANY:
+		for (size_t i = 0; i < f->nchildren; i++)
+			if (sh_filter_matches_path(&f->children[i], path))
+				return true;
+		return false;
+	case SH_F_REQUIRE_NOT:
+		return f->nchildren == 1 && !sh_filter_matches_path(&f->children[0], path);
+	case SH_F_REMOTE:
+	case SH_F_LOCAL:
+	case SH_F_OTHER:
+		return false;
+	}
+	return false;
+}
+
+static bool rule_covers_op(const struct sh_rule *r, const char *query_op)
+{
+	for (size_t i = 0; i < r->nops; i++)
+		if (sh_op_covers(r->ops[i], query_op))
+			return true;
+	return false;
+}
+
+static bool rule_matches_path(const struct sh_rule *r, const char *path)
+{
+	if (r->nfilters == 0)
+		return true;
+	for (size_t i = 0; i < r->nfilters; i++)
+		if (sh_filter_matches_path(&r->filters[i], path))
+			return true;
+	return false;
+}
+
+struct sh_verdict sh_policy_check(const struct sh_policy *p, const char *query_op,
+				  const char *path)
+{
+	struct sh_verdict v = { p->default_action, NULL };
+
+	/* Later rules win, so scan backwards and stop at the first match.  A
+	 * "default" rule with no filter is the policy default, recorded in
+	 * p->default_action by the compiler, not a rule here. */
+	for (size_t i = p->nrules; i-- > 0;) {
+		const struct sh_rule *r = &p->rules[i];
+		if (!rule_covers_op(r, query_op) || !rule_matches_path(r, path))
+			continue;
+		v.action = r->action;
+		v.rule = r;
+		return v;
+	}
+	return v;
+}

@@ -1,0 +1,74 @@
+#include "util/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void vset(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(dst, cap, fmt, ap);
+	if (n < 0)
+		dst[0] = '\0';
+}
+
+int sh_fail(struct sh_err *e, int exit_code, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	e->exit_code = exit_code;
+	e->errnum = errnum;
+	e->hint[0] = '\0';
+	va_start(ap, fmt);
+	vset(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	if (errnum) {
+		size_t len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", strerror(errnum));
+	}
+	return -1;
+}
+
+int sh_hint(struct sh_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vset(e->hint, sizeof(e->hint), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int sh_err_prefix(struct sh_err *e, const char *fmt, ...)
+{
+	char ctx[512], old[sizeof(e->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	snprintf(e->msg, sizeof(e->msg), "%s: %s", ctx, old);
+	return -1;
+}
+
+void sh_err_report(const struct sh_err *e)
+{
+	fprintf(stderr, "safehouse: %s\n", e->msg[0] ? e->msg : "unknown error");
+	if (e->hint[0])
+		fprintf(stderr, "safehouse: hint: %s\n", e->hint);
+}
+
+void sh_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("safehouse: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
