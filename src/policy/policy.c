@@ -164,8 +164,9 @@ bool sh_filter_matches_path(const struct sh_filter *f, const char *path)
 	case SH_F_LOCAL:
 	case SH_F_OTHER:
 		return false;
+	default:
+		return false;
 	}
-	return false;
 }
 
 static bool rule_covers_op(const struct sh_rule *r, const char *query_op)

@@ -1,1 +1,2 @@
+/* placeholder: implemented with the CLI */
 #include "profile/catalog.h"
