@@ -3,7 +3,7 @@
  * TEST(name) { ... }          runs in-process.
  * TEST_FORK(name) { ... }     runs in a forked child (for anything irreversible:
  *                             landlock, seccomp, unshare, no_new_privs).
- * Tests register themselves at load time, so a new tests/unit/*.c file needs no
+ * Tests register themselves at load time, so a new unit test file needs no
  * central list.  Output is TAP-like ("ok N - name", "not ok N - name",
  * "ok N - name # SKIP reason") and ends with "N passed, N failed, N skipped".
  * SKIP() with SH_MUST_WORK=1 in the environment counts as a failure: CI uses

@@ -51,7 +51,16 @@ int sh_err_prefix(struct sh_err *e, const char *fmt, ...)
 	vset(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", ctx, old);
+	/* Truncation of an over-long message is acceptable. */
+	size_t n = strlen(ctx);
+	if (n > sizeof(e->msg) - 3)
+		n = sizeof(e->msg) - 3;
+	memcpy(e->msg, ctx, n);
+	memcpy(e->msg + n, ": ", 2);
+	size_t rest = sizeof(e->msg) - n - 3;
+	size_t ol = strnlen(old, rest);
+	memcpy(e->msg + n + 2, old, ol);
+	e->msg[n + 2 + ol] = '\0';
 	return -1;
 }
 
