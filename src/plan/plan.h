@@ -36,6 +36,8 @@ enum sh_mount_kind {
 	SH_MNT_TMPFS, /* private writable tmpfs (size in bytes; 0 = default) */
 	SH_MNT_PROC,  /* fresh procfs for the new pid namespace, sensitive entries masked */
 	SH_MNT_DEV,   /* minimal /dev */
+	SH_MNT_SYMLINK, /* create a symlink at path pointing to target (e.g. /bin -> usr/bin
+			 * on merged-/usr hosts); never followed by the launcher */
 };
 
 struct sh_mount {
@@ -44,6 +46,7 @@ struct sh_mount {
 	bool writable;    /* SH_MNT_BIND only */
 	bool is_dir;      /* SH_MNT_BIND / SH_MNT_MASK: the host object is a directory */
 	uint64_t size;    /* SH_MNT_TMPFS */
+	char *target;     /* SH_MNT_SYMLINK */
 	struct sh_origin why; /* rule that caused it (source NULL for built-ins) */
 };
 
@@ -68,8 +71,9 @@ struct sh_plan {
 
 void sh_plan_init(struct sh_plan *p);
 void sh_plan_free(struct sh_plan *p);
-void sh_plan_add_mount(struct sh_plan *p, enum sh_mount_kind kind, const char *path,
-		       bool writable, bool is_dir, const struct sh_origin *why);
+/* Returns the new entry (valid until the next add). */
+struct sh_mount *sh_plan_add_mount(struct sh_plan *p, enum sh_mount_kind kind, const char *path,
+				   bool writable, bool is_dir, const struct sh_origin *why);
 void sh_plan_add_ll(struct sh_plan *p, const char *path, unsigned access);
 
 struct sh_plan_input {

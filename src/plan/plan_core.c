@@ -13,8 +13,10 @@ void sh_plan_init(struct sh_plan *p)
 
 void sh_plan_free(struct sh_plan *p)
 {
-	for (size_t i = 0; i < p->nmounts; i++)
+	for (size_t i = 0; i < p->nmounts; i++) {
 		free(p->mounts[i].path);
+		free(p->mounts[i].target);
+	}
 	free(p->mounts);
 	for (size_t i = 0; i < p->nll; i++)
 		free(p->ll[i].path);
@@ -32,8 +34,8 @@ void sh_plan_free(struct sh_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void sh_plan_add_mount(struct sh_plan *p, enum sh_mount_kind kind, const char *path,
-		       bool writable, bool is_dir, const struct sh_origin *why)
+struct sh_mount *sh_plan_add_mount(struct sh_plan *p, enum sh_mount_kind kind, const char *path,
+				   bool writable, bool is_dir, const struct sh_origin *why)
 {
 	struct sh_mount *m;
 
@@ -46,6 +48,7 @@ void sh_plan_add_mount(struct sh_plan *p, enum sh_mount_kind kind, const char *p
 	m->is_dir = is_dir;
 	if (why)
 		m->why = *why;
+	return m;
 }
 
 void sh_plan_add_ll(struct sh_plan *p, const char *path, unsigned access)
