@@ -1,2 +1,150 @@
-/* placeholder: implemented with the CLI */
+/* The profile catalogue: embedded at build time, or read from a developer's
+ * directory (--profiles-dir) with the same <layer>/<name>.sb layout. */
 #include "profile/catalog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/str.h"
+
+#define SH_PROFILE_MAX (1u << 20) /* a profile larger than 1 MiB is a mistake */
+
+static int cmp_item(const void *a, const void *b)
+{
+	return strcmp(((const struct sh_embedded *)a)->name, ((const struct sh_embedded *)b)->name);
+}
+
+static void push(struct sh_catalog *c, size_t *cap, const char *name, const char *text, size_t len)
+{
+	sh_xgrow(&c->items, cap, c->n + 1, sizeof(*c->items));
+	c->items[c->n].name = name;
+	c->items[c->n].text = text;
+	c->items[c->n].len = len;
+	c->n++;
+}
+
+static int read_small_file(int dirfd, const char *name, char **out, size_t *len,
+			   const char *shown, struct sh_err *e)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char *buf;
+	size_t got = 0;
+
+	if (fd < 0)
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open profile '%s'", shown);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SH_PROFILE_MAX) {
+		close(fd);
+		return sh_fail(e, SH_EXIT_USAGE, 0, "profile '%s' is not a regular file under 1 MiB",
+			       shown);
+	}
+	buf = sh_xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int err = r < 0 ? errno : 0;
+			free(buf);
+			close(fd);
+			return sh_fail(e, SH_EXIT_USAGE, err, "cannot read profile '%s'", shown);
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static int load_layer(struct sh_catalog *c, size_t *cap, int rootfd, const char *layer,
+		      struct sh_err *e)
+{
+	int fd = openat(rootfd, layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if (fd < 0)
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open profile layer '%s/%s'", c->dir,
+			       layer);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot list '%s/%s'", c->dir, layer);
+	}
+	while ((de = readdir(d)) && rc == 0) {
+		char *text = NULL, *name;
+		size_t len = 0;
+		if (!sh_str_ends(de->d_name, ".sb") || de->d_name[0] == '.')
+			continue;
+		name = sh_xasprintf("%s/%s", layer, de->d_name);
+		rc = read_small_file(dirfd(d), de->d_name, &text, &len, name, e);
+		if (rc == 0)
+			push(c, cap, name, text, len);
+		else
+			free(name);
+	}
+	closedir(d);
+	return rc;
+}
+
+int sh_catalog_load(struct sh_catalog *c, const char *dir, struct sh_err *e)
+{
+	size_t cap = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!dir) {
+		for (const struct sh_embedded *p = sh_embedded_profiles; p->name; p++)
+			push(c, &cap, p->name, p->text, p->len);
+	} else {
+		int rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d;
+		struct dirent *de;
+		int rc = 0;
+
+		if (rootfd < 0)
+			return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open profiles directory '%s'",
+				       dir);
+		c->dir = sh_xstrdup(dir);
+		d = fdopendir(rootfd);
+		if (!d) {
+			close(rootfd);
+			return sh_fail(e, SH_EXIT_USAGE, errno, "cannot list '%s'", dir);
+		}
+		while ((de = readdir(d)) && rc == 0)
+			if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && de->d_type != DT_REG)
+				rc = load_layer(c, &cap, dirfd(d), de->d_name, e);
+		closedir(d);
+		if (rc < 0) {
+			sh_catalog_free(c);
+			return -1;
+		}
+	}
+	qsort(c->items, c->n, sizeof(*c->items), cmp_item);
+	return 0;
+}
+
+void sh_catalog_free(struct sh_catalog *c)
+{
+	if (c->dir)
+		for (size_t i = 0; i < c->n; i++) {
+			free((char *)c->items[i].name);
+			free((char *)c->items[i].text);
+		}
+	free(c->items);
+	free(c->dir);
+	memset(c, 0, sizeof(*c));
+}
+
+const struct sh_embedded *sh_catalog_find(const struct sh_catalog *c, const char *name)
+{
+	struct sh_embedded key = { name, NULL, 0 };
+	return bsearch(&key, c->items, c->n, sizeof(*c->items), cmp_item);
+}

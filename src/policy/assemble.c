@@ -1,0 +1,473 @@
+/* Layering (later rules win):
+ *   generated definitions, 00-base, 10-system-runtime, generated traversal of
+ *   / -> $HOME, 20-network, 30-toolchains, 40-shared, 50-integrations-core,
+ *   the selected 55-integrations-optional, the matched 60-agents and 65-apps,
+ *   generated grants (config, env, CLI), wide-read, the workdir grant,
+ *   appended profiles, their write protections, and finally the deny-write on
+ *   <workdir>/.safehouse. */
+#include "policy/assemble.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/profile.h"
+
+static const char *const base_layers[] = { "00-base/", "10-system-runtime/", NULL };
+static const char *const mid_layers[] = { "20-network/", "30-toolchains/", "40-shared/",
+					  "50-integrations-core/", NULL };
+#define L_OPTIONAL "55-integrations-optional/"
+#define L_AGENTS "60-agents/"
+#define L_APPS "65-apps/"
+#define WIDE_READ L_OPTIONAL "wide-read.sb"
+
+/* Pseudo-features that are not (only) a profile file. */
+static const char *const pseudo_features[] = { "all-agents", NULL };
+
+static bool applies_to_target(const struct sh_embedded *p, const char *target)
+{
+	struct sh_profile_meta m = { 0 };
+	bool ok;
+
+	sh_profile_scan_meta(p->text, p->len, &m);
+	ok = m.targets.n == 0 || sh_strv_contains(&m.targets, target);
+	sh_profile_meta_free(&m);
+	return ok;
+}
+
+/* "55-integrations-optional/docker.sb" -> "docker" */
+static char *stem(const char *name)
+{
+	const char *b = strrchr(name, '/');
+	b = b ? b + 1 : name;
+	size_t n = strlen(b);
+	if (n > 3 && strcmp(b + n - 3, ".sb") == 0)
+		n -= 3;
+	return sh_xstrndup(b, n);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void sh_features_available(const struct sh_catalog *cat, const char *target, struct sh_strv *out)
+{
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct sh_embedded *p = &cat->items[i];
+		if (!sh_str_starts(p->name, L_OPTIONAL) || !applies_to_target(p, target))
+			continue;
+		char *s = stem(p->name);
+		if (!sh_strv_contains(out, s))
+			sh_strv_push_take(out, s);
+		else
+			free(s);
+	}
+	for (size_t i = 0; pseudo_features[i]; i++)
+		if (!sh_strv_contains(out, pseudo_features[i]))
+			sh_strv_push(out, pseudo_features[i]);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+}
+
+int sh_features_parse(const struct sh_catalog *cat, const char *target, const char *raw,
+		      const char *origin, struct sh_strv *out, struct sh_err *e)
+{
+	struct sh_strv avail = { 0 }, words = { 0 };
+	int rc = 0;
+
+	sh_features_available(cat, target, &avail);
+	sh_strv_split(&words, raw, ',');
+	for (size_t i = 0; i < words.n && rc == 0; i++) {
+		char *w = sh_xstrlower(words.v[i]);
+		/* trim blanks around comma-separated names */
+		char *s = w;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t n = strlen(s);
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			s[--n] = '\0';
+		if (!*s) {
+			free(w);
+			continue;
+		}
+		if (!sh_strv_contains(&avail, s)) {
+			struct sh_buf b = { 0 };
+			for (size_t j = 0; j < avail.n; j++)
+				sh_buf_printf(&b, "%s%s", j ? ", " : "", avail.v[j]);
+			rc = sh_fail(e, SH_EXIT_USAGE, 0, "%s: unknown feature '%s' (valid: %s)",
+				     origin, s, sh_buf_str(&b));
+			sh_buf_free(&b);
+		} else if (!sh_strv_contains(out, s))
+			sh_strv_push(out, s);
+		free(w);
+	}
+	sh_strv_free(&words);
+	sh_strv_free(&avail);
+	return rc;
+}
+
+static bool is_assignment(const char *w)
+{
+	const char *eq = strchr(w, '=');
+	if (!eq || eq == w)
+		return false;
+	for (const char *p = w; p < eq; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
+		      (p > w && *p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
+
+/* "@openai/codex@0.5" -> "codex"; "aider-chat==0.8" -> "aider-chat" */
+static char *package_name(const char *spec)
+{
+	const char *s = spec;
+	if (*s == '@') {
+		const char *slash = strchr(s, '/');
+		if (slash)
+			s = slash + 1;
+	}
+	size_t n = strcspn(s, "@=<>~![ ");
+	char *name = sh_xstrndup(s, n);
+	char *lower = sh_xstrlower(name);
+	free(name);
+	return lower;
+}
+
+char *sh_agent_word(char **argv, int argc)
+{
+	static const char *const runners[] = { "npx", "bunx", "pnpx", "uvx", "pipx", NULL };
+	int i = 0;
+
+	while (i < argc && is_assignment(argv[i]))
+		i++;
+	if (i >= argc)
+		return NULL;
+	const char *b = strrchr(argv[i], '/');
+	char *word = sh_xstrlower(b ? b + 1 : argv[i]);
+	for (size_t r = 0; runners[r]; r++) {
+		if (strcmp(word, runners[r]) != 0)
+			continue;
+		/* The package follows, after the runner's own options (and pipx's "run"). */
+		for (int j = i + 1; j < argc; j++) {
+			if (argv[j][0] == '-' || (r == 4 && strcmp(argv[j], "run") == 0))
+				continue;
+			free(word);
+			return package_name(argv[j]);
+		}
+		break;
+	}
+	return word;
+}
+
+static bool profile_matches_word(const struct sh_embedded *p, const char *word)
+{
+	struct sh_profile_meta m = { 0 };
+	bool hit;
+
+	sh_profile_scan_meta(p->text, p->len, &m);
+	if (m.commands.n)
+		hit = sh_strv_contains(&m.commands, word);
+	else {
+		char *s = stem(p->name);
+		hit = strcmp(s, word) == 0;
+		free(s);
+	}
+	sh_profile_meta_free(&m);
+	return hit;
+}
+
+static void add_source(struct sh_assembly *a, const char *name, char *text,
+		       enum sh_src_kind kind)
+{
+	sh_xgrow(&a->src, &a->cap, a->n + 1, sizeof(*a->src));
+	a->src[a->n].name = sh_xstrdup(name);
+	a->src[a->n].text = text;
+	a->src[a->n].len = strlen(text);
+	a->src[a->n].kind = kind;
+	a->n++;
+}
+
+/* Select agent (and app) profiles matched by the command word. */
+static void select_agents(const struct sh_assemble_in *in, struct sh_assembly *a,
+			  struct sh_strv *chosen)
+{
+	bool all = sh_strv_contains(in->features, "all-agents");
+
+	a->agent_word = sh_agent_word(in->argv, in->argc);
+	for (size_t i = 0; i < in->cat->n; i++) {
+		const struct sh_embedded *p = &in->cat->items[i];
+		bool agent = sh_str_starts(p->name, L_AGENTS), app = sh_str_starts(p->name, L_APPS);
+		if ((!agent && !app) || !applies_to_target(p, in->target))
+			continue;
+		if (all && agent) {
+			sh_strv_push(chosen, p->name);
+			continue;
+		}
+		if (!a->agent_word || !profile_matches_word(p, a->agent_word))
+			continue;
+		if (agent && a->agent)
+			continue; /* first match wins */
+		sh_strv_push(chosen, p->name);
+		if (agent) {
+			a->agent = sh_xstrdup(p->name);
+			a->agent_reason = sh_xasprintf("command '%s' matches %s", a->agent_word,
+						       p->name);
+		}
+	}
+	if (!a->agent_reason)
+		a->agent_reason = a->agent_word
+			? sh_xasprintf("no agent profile matches command '%s'", a->agent_word)
+			: sh_xstrdup("no command given");
+	if (all)
+		a->agent_reason = (free(a->agent_reason),
+				   sh_xasprintf("all agent profiles loaded (--enable=all-agents)%s%s",
+						a->agent ? "; selected " : "", a->agent ? a->agent : ""));
+}
+
+/* Transitive closure of $$require$$ over the chosen set. */
+static int close_requires(const struct sh_assemble_in *in, struct sh_strv *chosen,
+			  struct sh_strv *implied, struct sh_err *e)
+{
+	for (size_t i = 0; i < chosen->n; i++) {
+		const struct sh_embedded *p = sh_catalog_find(in->cat, chosen->v[i]);
+		struct sh_profile_meta m = { 0 };
+		int rc = 0;
+
+		if (!p)
+			return sh_fail(e, SH_EXIT_PROFILE, 0, "unknown profile '%s'", chosen->v[i]);
+		sh_profile_scan_meta(p->text, p->len, &m);
+		for (size_t j = 0; j < m.requires.n && rc == 0; j++) {
+			const char *r = m.requires.v[j];
+			if (!sh_catalog_find(in->cat, r))
+				rc = sh_fail(e, SH_EXIT_PROFILE, 0,
+					     "%s: $$require$$ names unknown profile '%s'", p->name, r);
+			else if (!sh_strv_contains(chosen, r)) {
+				sh_strv_push(chosen, r);
+				if (sh_str_starts(r, L_OPTIONAL))
+					sh_strv_push_take(implied, stem(r));
+			}
+		}
+		sh_profile_meta_free(&m);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void emit_layer(const struct sh_assemble_in *in, struct sh_assembly *a,
+		       const struct sh_strv *chosen, const char *layer, bool all_of_layer)
+{
+	for (size_t i = 0; i < in->cat->n; i++) {
+		const struct sh_embedded *p = &in->cat->items[i];
+		if (!sh_str_starts(p->name, layer) || strcmp(p->name, WIDE_READ) == 0)
+			continue;
+		if (!(all_of_layer && applies_to_target(p, in->target)) &&
+		    !sh_strv_contains(chosen, p->name))
+			continue;
+		sh_strv_push(&a->profiles, p->name);
+		add_source(a, p->name, sh_xstrndup(p->text, p->len), SH_SRC_PROFILE);
+	}
+}
+
+/* Metadata-only traversal of every ancestor of path (excluding path itself
+ * when exclusive), so tools can stat and walk down to granted paths. */
+static void traversal_rule(struct sh_buf *b, const char *path, bool include_self)
+{
+	char *tmp = sh_xstrdup(path);
+	struct sh_strv anc = { 0 };
+
+	if (include_self && strcmp(tmp, "/") != 0)
+		sh_strv_push(&anc, tmp);
+	for (char *s = strrchr(tmp, '/'); s; s = strrchr(tmp, '/')) {
+		if (s == tmp) {
+			sh_strv_push(&anc, "/");
+			break;
+		}
+		*s = '\0';
+		sh_strv_push(&anc, tmp);
+	}
+	if (anc.n) {
+		sh_buf_puts(b, "(allow file-read-metadata");
+		for (size_t i = anc.n; i-- > 0;) {
+			char *q = sh_sbpl_quote(anc.v[i]);
+			sh_buf_printf(b, "\n    (literal %s)", q);
+			free(q);
+		}
+		sh_buf_puts(b, ")\n");
+	}
+	sh_strv_free(&anc);
+	free(tmp);
+}
+
+static char *gen_definitions(const struct sh_assemble_in *in)
+{
+	struct sh_buf b = { 0 };
+	char *h = sh_sbpl_quote(in->home);
+
+	sh_buf_printf(&b, ";; Definitions for this run.\n(define HOME_DIR %s)\n", h);
+	free(h);
+	if (in->workdir) {
+		char *w = sh_sbpl_quote(in->workdir);
+		sh_buf_printf(&b, "(define WORK_DIR %s)\n", w);
+		free(w);
+	} else
+		sh_buf_puts(&b, ";; The workdir grant is disabled (--workdir=): no WORK_DIR.\n");
+	return sh_buf_take(&b);
+}
+
+static char *gen_traversal(const struct sh_assemble_in *in)
+{
+	struct sh_buf b = { 0 };
+	sh_buf_puts(&b, ";; Metadata-only traversal from / down to $HOME.\n");
+	traversal_rule(&b, in->home, true);
+	return sh_buf_take(&b);
+}
+
+static char *gen_grants(const struct sh_assemble_in *in)
+{
+	struct sh_buf b = { 0 };
+
+	sh_buf_puts(&b, ";; Grants from the workdir config, the environment and the command line.\n");
+	for (size_t i = 0; i < in->ngrants; i++) {
+		const struct sh_grant *g = &in->grants[i];
+		char *q = sh_sbpl_quote(g->path);
+		sh_buf_printf(&b, ";; %s\n", g->origin);
+		traversal_rule(&b, g->path, false);
+		sh_buf_printf(&b, "(allow file-read*%s (%s %s))\n", g->writable ? " file-write*" : "",
+			      g->is_dir ? "subpath" : "literal", q);
+		free(q);
+	}
+	return sh_buf_take(&b);
+}
+
+static char *gen_workdir(const struct sh_assemble_in *in)
+{
+	struct sh_buf b = { 0 };
+
+	sh_buf_puts(&b, ";; The workdir is readable and writable.\n");
+	traversal_rule(&b, in->workdir, false);
+	sh_buf_puts(&b, "(allow file-read* file-write* (subpath WORK_DIR))\n");
+	return sh_buf_take(&b);
+}
+
+static char *gen_protections(const struct sh_assemble_in *in)
+{
+	struct sh_buf b = { 0 };
+
+	sh_buf_puts(&b, ";; Appended profiles cannot be rewritten from inside "
+			"(--allow-profile-writes lifts this).\n");
+	for (size_t i = 0; i < in->nappended; i++) {
+		char *q = sh_sbpl_quote(in->appended[i].path);
+		sh_buf_printf(&b, "(deny file-write* (literal %s))\n", q);
+		free(q);
+	}
+	return sh_buf_take(&b);
+}
+
+int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct sh_err *e)
+{
+	struct sh_strv chosen = { 0 };
+	int rc = -1;
+
+	memset(a, 0, sizeof(*a));
+	for (size_t i = 0; i < in->features->n; i++) {
+		const char *f = in->features->v[i];
+		sh_strv_push(&a->features_enabled, f);
+		char *name = sh_xasprintf(L_OPTIONAL "%s.sb", f);
+		if (sh_catalog_find(in->cat, name))
+			sh_strv_push(&chosen, name);
+		free(name);
+	}
+	select_agents(in, a, &chosen);
+	if (close_requires(in, &chosen, &a->features_implied, e) < 0)
+		goto out;
+
+	add_source(a, "<generated: definitions>", gen_definitions(in), SH_SRC_GENERATED);
+	for (size_t i = 0; base_layers[i]; i++)
+		emit_layer(in, a, &chosen, base_layers[i], true);
+	add_source(a, "<generated: traversal>", gen_traversal(in), SH_SRC_GENERATED);
+	for (size_t i = 0; mid_layers[i]; i++)
+		emit_layer(in, a, &chosen, mid_layers[i], true);
+	emit_layer(in, a, &chosen, L_OPTIONAL, false);
+	emit_layer(in, a, &chosen, L_AGENTS, false);
+	emit_layer(in, a, &chosen, L_APPS, false);
+	if (in->ngrants)
+		add_source(a, "<generated: grants>", gen_grants(in), SH_SRC_GENERATED);
+	if (sh_strv_contains(&chosen, WIDE_READ)) {
+		const struct sh_embedded *w = sh_catalog_find(in->cat, WIDE_READ);
+		sh_strv_push(&a->profiles, WIDE_READ);
+		add_source(a, WIDE_READ, sh_xstrndup(w->text, w->len), SH_SRC_PROFILE);
+	}
+	if (in->workdir)
+		add_source(a, "<generated: workdir>", gen_workdir(in), SH_SRC_GENERATED);
+	for (size_t i = 0; i < in->nappended; i++)
+		add_source(a, in->appended[i].path,
+			   sh_xstrndup(in->appended[i].text, in->appended[i].len), SH_SRC_APPENDED);
+	if (in->nappended && !in->allow_profile_writes)
+		add_source(a, "<generated: profile protections>", gen_protections(in),
+			   SH_SRC_GENERATED);
+	if (in->workdir && !in->allow_workdir_config_writes)
+		add_source(a, "<generated: workdir config protection>",
+			   sh_xstrdup(";; The workdir config cannot be written from inside "
+				      "(--allow-workdir-config-writes lifts this).\n"
+				      "(deny file-write* (workdir-literal \"/.safehouse\"))\n"),
+			   SH_SRC_GENERATED);
+
+	/* Features available but not included, and exec-env defaults in order. */
+	{
+		struct sh_strv avail = { 0 };
+		sh_features_available(in->cat, in->target, &avail);
+		for (size_t i = 0; i < avail.n; i++)
+			if (!sh_strv_contains(&a->features_enabled, avail.v[i]) &&
+			    !sh_strv_contains(&a->features_implied, avail.v[i]))
+				sh_strv_push(&a->features_skipped, avail.v[i]);
+		sh_strv_free(&avail);
+	}
+	for (size_t i = 0; i < a->profiles.n; i++) {
+		const struct sh_embedded *p = sh_catalog_find(in->cat, a->profiles.v[i]);
+		struct sh_profile_meta m = { 0 };
+		sh_profile_scan_meta(p->text, p->len, &m);
+		for (size_t j = 0; j < m.env_defaults.n; j++)
+			sh_strv_push(&a->env_defaults, m.env_defaults.v[j]);
+		sh_profile_meta_free(&m);
+	}
+	rc = 0;
+out:
+	sh_strv_free(&chosen);
+	if (rc < 0)
+		sh_assembly_free(a);
+	return rc;
+}
+
+void sh_assembly_free(struct sh_assembly *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->src[i].name);
+		free(a->src[i].text);
+	}
+	free(a->src);
+	free(a->agent);
+	free(a->agent_reason);
+	free(a->agent_word);
+	sh_strv_free(&a->features_enabled);
+	sh_strv_free(&a->features_implied);
+	sh_strv_free(&a->features_skipped);
+	sh_strv_free(&a->profiles);
+	sh_strv_free(&a->env_defaults);
+	memset(a, 0, sizeof(*a));
+}
+
+char *sh_assembly_render(const struct sh_assembly *a, const char *target)
+{
+	struct sh_buf b = { 0 };
+
+	sh_buf_printf(&b, ";; safehouse %s policy (target: %s)\n", SH_VERSION, target);
+	for (size_t i = 0; i < a->n; i++) {
+		sh_buf_printf(&b, "\n;; ---- %s ----\n", a->src[i].name);
+		sh_buf_append(&b, a->src[i].text, a->src[i].len);
+		if (a->src[i].len && a->src[i].text[a->src[i].len - 1] != '\n')
+			sh_buf_putc(&b, '\n');
+	}
+	return sh_buf_take(&b);
+}
