@@ -209,7 +209,7 @@ static int store_read(const char *store, char **buf, size_t *len, struct sh_err 
 
 	if (sh_read_small_file(store, 0, TRUST_STORE_MAX, buf, len, &le) == 0)
 		return 0;
-	if (le.errnum == ENOENT) {
+	if (le.errnum == ENOENT || le.errnum == ENOTDIR) {
 		*buf = sh_xstrdup("");
 		*len = 0;
 		return 0;
