@@ -3,8 +3,12 @@
  * "--flag value"; everything after is passed through verbatim. */
 #include "cli/options.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
+
+#include "config/wdconfig.h"
 
 enum arg_kind {
 	ARG_NONE,     /* --flag */
@@ -20,23 +24,17 @@ struct optdef {
 	const char *help;
 };
 
+/* Optional BOOL of --flag[=BOOL]: absent means true. */
 static int parse_bool_val(const char *flag, const char *v, int *out, struct sh_err *e)
 {
-	static const char *const yes[] = { "1", "true", "yes", "on", NULL };
-	static const char *const no[] = { "0", "false", "no", "off", NULL };
+	bool b = true;
+	char what[64];
 
-	if (!v) {
-		*out = 1;
-		return 0;
-	}
-	for (int i = 0; yes[i]; i++)
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = 1, 0;
-	for (int i = 0; no[i]; i++)
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = 0, 0;
-	return sh_fail(e, SH_EXIT_USAGE, 0, "--%s: invalid boolean '%s' (expected true or false)",
-		       flag, v);
+	snprintf(what, sizeof(what), "--%s", flag);
+	if (v && sh_parse_bool(v, &b, what, e) < 0)
+		return -1;
+	*out = b;
+	return 0;
 }
 
 static int check_path_value(const char *flag, const char *v, struct sh_err *e)
@@ -120,14 +118,14 @@ static int set_env(struct sh_options *o, const char *v, struct sh_err *e)
 		return sh_fail(e, SH_EXIT_USAGE, 0, "--env given more than once");
 	o->env_given = true;
 	if (!v) {
-		o->env_mode = SH_ENVMODE_FULL;
+		o->env_mode = SH_ENV_FULL;
 		return 0;
 	}
 	if (!*v)
 		return sh_fail(e, SH_EXIT_USAGE, 0, "--env=: empty file name");
 	if (check_path_value("env", v, e) < 0)
 		return -1;
-	o->env_mode = SH_ENVMODE_FILE;
+	o->env_mode = SH_ENV_FILE;
 	o->env_file = sh_xstrdup(v);
 	return 0;
 }
@@ -378,10 +376,7 @@ int sh_options_parse(struct sh_options *o, int argc, char **argv, struct sh_err 
 			       "why: missing PATH (usage: safehouse why [--write|--exec] PATH [-- CMD])");
 	if (o->cmd == SH_CMD_DOCTOR && o->argc > 0)
 		return sh_fail(e, SH_EXIT_USAGE, 0, "doctor takes no command");
-	if (o->env_mode == SH_ENVMODE_FULL && o->env_pass.n > 0)
-		return sh_fail(e, SH_EXIT_USAGE, 0, "--env and --env-pass cannot be combined "
-			       "(--env already passes every variable)");
-	return 0;
+	return sh_env_check_combo(o->env_mode, o->env_pass.n, e);
 }
 
 void sh_options_help(FILE *f)

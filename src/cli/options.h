@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "config/envbuild.h"
 #include "util/err.h"
 #include "util/str.h"
 
 enum sh_mode_cmd { SH_CMD_RUN = 0, SH_CMD_WHY, SH_CMD_DOCTOR };
-enum sh_env_mode { SH_ENVMODE_SANITIZED = 0, SH_ENVMODE_FULL, SH_ENVMODE_FILE };
 enum sh_why_op { SH_WHY_READ = 0, SH_WHY_WRITE, SH_WHY_EXEC };
 
 struct sh_options {

@@ -1,0 +1,336 @@
+/* Resolution of a run's inputs.  Order of precedence for grants: trusted
+ * workdir config, then environment variables, then the command line. */
+#include "cli/context.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/envbuild.h"
+#include "util/path.h"
+
+static const char *host_target(void)
+{
+#ifdef __APPLE__
+	return "macos";
+#else
+	return "linux";
+#endif
+}
+
+static int resolve_home(struct sh_context *c, struct sh_err *e)
+{
+	const char *h = getenv("HOME");
+	char *canon = NULL;
+	struct sh_err ignored;
+
+	if (!h || !*h) {
+		struct passwd *pw = getpwuid(getuid());
+		if (!pw || !pw->pw_dir)
+			return sh_fail(e, SH_EXIT_USAGE, 0, "cannot determine the home directory "
+				       "(HOME is unset and there is no passwd entry)");
+		h = pw->pw_dir;
+	}
+	if (h[0] != '/' || sh_has_ctl(h))
+		return sh_fail(e, SH_EXIT_USAGE, 0, "HOME must be an absolute path without "
+			       "control characters");
+	/* A home that does not exist is kept as given: nothing under it is granted. */
+	c->home = sh_path_canon(h, &canon, &ignored) == 0 ? canon : sh_xstrdup(h);
+	return 0;
+}
+
+static int resolve_workdir(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
+{
+	const char *w = NULL, *env = getenv("SAFEHOUSE_WORKDIR");
+	char cwd[4096];
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot get the current directory");
+	c->cwd = sh_xstrdup(cwd);
+	if (o->workdir) {
+		w = o->workdir;
+		c->workdir_source = sh_xstrdup("--workdir");
+	} else if (env) {
+		w = env;
+		c->workdir_source = sh_xstrdup("SAFEHOUSE_WORKDIR");
+	} else {
+		w = cwd;
+		c->workdir_source = sh_xstrdup("current directory");
+	}
+	if (!*w)
+		return 0; /* set but empty: the workdir grant is disabled */
+	char *x = sh_path_expand_tilde(w, c->home);
+	struct stat st;
+	int rc = sh_path_canon(x, &c->workdir, e);
+	free(x);
+	if (rc < 0)
+		return sh_err_prefix(e, "%s", c->workdir_source);
+	if (stat(c->workdir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not a directory", c->workdir_source,
+			       c->workdir);
+	return 0;
+}
+
+static void add_grants(struct sh_context *c, const struct sh_pathlist *pl, bool writable,
+		       const char *origin)
+{
+	for (size_t i = 0; i < pl->paths.n; i++) {
+		sh_xgrow(&c->grants, &c->grants_cap, c->ngrants + 1, sizeof(*c->grants));
+		struct sh_grant *g = &c->grants[c->ngrants++];
+		g->path = sh_xstrdup(pl->paths.v[i]);
+		g->writable = writable;
+		g->is_dir = pl->is_dir[i];
+		g->origin = sh_xstrdup(origin);
+	}
+}
+
+/* Add the grants of one "P1:P2" spec; base resolves relative entries. */
+static int grant_spec(struct sh_context *c, const char *spec, bool writable, const char *base,
+		      const char *origin, struct sh_err *e)
+{
+	struct sh_pathlist pl = { 0 };
+	int rc = sh_pathlist_add(&pl, spec, c->home, base, origin, e);
+
+	if (rc == 0)
+		add_grants(c, &pl, writable, origin);
+	sh_pathlist_free(&pl);
+	return rc;
+}
+
+static int load_appended(struct sh_context *c, const char *file, const char *base,
+			 const char *origin, struct sh_err *e)
+{
+	char *x = sh_path_expand_tilde(file, c->home), *joined, *canon = NULL, *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	joined = x[0] == '/' ? sh_xstrdup(x) : sh_path_join(base, x);
+	free(x);
+	rc = sh_path_canon(joined, &canon, e);
+	free(joined);
+	if (rc == 0)
+		rc = sh_read_small_file(canon, 0, 1 << 20, &text, &len, e);
+	if (rc < 0) {
+		free(canon);
+		return sh_err_prefix(e, "%s", origin);
+	}
+	sh_xgrow(&c->appended, &c->appended_cap, c->nappended + 1, sizeof(*c->appended));
+	c->appended[c->nappended++] = (struct sh_appended){ canon, text, len, sh_xstrdup(origin) };
+	return 0;
+}
+
+static int decide_trust(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
+{
+	struct sh_trust_input in = { 0 };
+	bool listed = false;
+
+	if (sh_trust_store_path(&c->trust_store, e) < 0)
+		return -1;
+	if (c->workdir && sh_trust_is_trusted(c->trust_store, c->workdir, &listed, e) < 0)
+		return -1;
+	in.always = o->always_trust_workdir_config < 0 ? SH_TRI_UNSET
+		    : o->always_trust_workdir_config ? SH_TRI_TRUE : SH_TRI_FALSE;
+	in.once = o->trust_workdir_config < 0 ? SH_TRI_UNSET
+		  : o->trust_workdir_config ? SH_TRI_TRUE : SH_TRI_FALSE;
+	in.env = getenv("SAFEHOUSE_TRUST_WORKDIR_CONFIG");
+	in.listed = listed;
+	if (sh_trust_decide(&in, &c->trust, e) < 0)
+		return -1;
+	if (in.always != SH_TRI_UNSET) {
+		if (!c->workdir)
+			return sh_fail(e, SH_EXIT_USAGE, 0, "--always-trust-workdir-config needs a "
+				       "workdir (it is disabled)");
+		int r = in.always == SH_TRI_TRUE ? sh_trust_add(c->trust_store, c->workdir, e)
+						 : sh_trust_remove(c->trust_store, c->workdir, e);
+		if (r < 0)
+			return -1;
+		c->trust_update = sh_xasprintf("%s %s %s", r ? (in.always == SH_TRI_TRUE ? "added" : "removed")
+							     : "unchanged",
+					       c->workdir, c->trust_store);
+	}
+	return 0;
+}
+
+/* Apply the entries of a trusted <workdir>/.safehouse. */
+static int apply_wdconfig(struct sh_context *c, struct sh_err *e)
+{
+	for (size_t i = 0; i < c->wdconfig.n; i++) {
+		const struct sh_wdentry *en = &c->wdconfig.ent[i];
+		char *origin = sh_xasprintf("%s:%u", c->wdconfig.origin, en->line);
+		int rc = 0;
+
+		if (strcmp(en->key, "add-dirs") == 0 || strcmp(en->key, "add-dirs-ro") == 0)
+			rc = grant_spec(c, en->value, strcmp(en->key, "add-dirs") == 0, c->workdir,
+					origin, e);
+		else if (strcmp(en->key, "enable") == 0)
+			rc = sh_features_parse(&c->cat, c->target, en->value, origin, &c->features, e);
+		else if (strcmp(en->key, "append-profile") == 0)
+			rc = load_appended(c, en->value, c->workdir, origin, e);
+		else if (strcmp(en->key, "env-pass") == 0)
+			rc = sh_env_pass_parse(en->value, &c->env_pass, e) < 0
+				? sh_err_prefix(e, "%s", origin) : 0;
+		else
+			rc = sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not supported by this version "
+				     "of safehouse yet", origin, en->key);
+		free(origin);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_wdconfig(struct sh_context *c, struct sh_err *e)
+{
+	int r;
+
+	if (!c->workdir) {
+		c->wdconfig_status = sh_xstrdup("none (workdir disabled)");
+		return 0;
+	}
+	if (!c->trust.trusted) {
+		c->wdconfig_status = sh_xstrdup(sh_wdconfig_present(c->workdir)
+							? "present but ignored (not trusted)"
+							: "absent");
+		return 0;
+	}
+	r = sh_wdconfig_load(&c->wdconfig, c->workdir, e);
+	if (r < 0)
+		return -1;
+	c->wdconfig_status = sh_xasprintf("%s (%zu entries)", r ? "loaded" : "absent",
+					  c->wdconfig.n);
+	return r ? apply_wdconfig(c, e) : 0;
+}
+
+static int env_and_cli_grants(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
+{
+	const char *v;
+
+	if ((v = getenv("SAFEHOUSE_ADD_DIRS")) && *v &&
+	    grant_spec(c, v, true, NULL, "SAFEHOUSE_ADD_DIRS", e) < 0)
+		return -1;
+	if ((v = getenv("SAFEHOUSE_ADD_DIRS_RO")) && *v &&
+	    grant_spec(c, v, false, NULL, "SAFEHOUSE_ADD_DIRS_RO", e) < 0)
+		return -1;
+	for (size_t i = 0; i < o->add_dirs.n; i++)
+		if (grant_spec(c, o->add_dirs.v[i], true, NULL, "--add-dirs", e) < 0)
+			return -1;
+	for (size_t i = 0; i < o->add_dirs_ro.n; i++)
+		if (grant_spec(c, o->add_dirs_ro.v[i], false, NULL, "--add-dirs-ro", e) < 0)
+			return -1;
+	return 0;
+}
+
+static int worktree_grants(struct sh_context *c, struct sh_err *e)
+{
+	int r;
+
+	if (!c->workdir)
+		return 0;
+	r = sh_worktree_detect(c->workdir, &c->worktree, e);
+	if (r < 0)
+		return -1;
+	c->is_worktree = r == 1;
+	if (!c->is_worktree)
+		return 0;
+	struct sh_pathlist pl = { 0 };
+	char *spec = sh_xstrdup(c->worktree.commondir);
+	int rc = sh_pathlist_add(&pl, spec, c->home, NULL, "worktree common dir", e);
+	free(spec);
+	if (rc == 0)
+		add_grants(c, &pl, true, "worktree common git dir");
+	sh_pathlist_free(&pl);
+	for (size_t i = 0; rc == 0 && i < c->worktree.siblings.n; i++) {
+		struct sh_pathlist sp = { 0 };
+		/* A sibling that vanished since detection is simply not granted. */
+		struct sh_err ignored;
+		if (sh_pathlist_add(&sp, c->worktree.siblings.v[i], c->home, NULL, "sibling",
+				    &ignored) == 0)
+			add_grants(c, &sp, false, "sibling worktree (snapshot at launch)");
+		sh_pathlist_free(&sp);
+	}
+	return rc;
+}
+
+int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
+{
+	const char *pdir = o->profiles_dir ? o->profiles_dir : getenv("SAFEHOUSE_PROFILES_DIR");
+	const char *v;
+
+	memset(c, 0, sizeof(*c));
+	c->opt = o;
+	c->target = sh_xstrdup(o->target ? o->target : host_target());
+	if (pdir && !*pdir)
+		pdir = NULL;
+	c->profiles_source = pdir ? sh_xasprintf("directory %s", pdir) : sh_xstrdup("built-in");
+	if (sh_catalog_load(&c->cat, pdir, e) < 0 || resolve_home(c, e) < 0 ||
+	    resolve_workdir(c, o, e) < 0 || decide_trust(c, o, e) < 0 || load_wdconfig(c, e) < 0 ||
+	    worktree_grants(c, e) < 0 || env_and_cli_grants(c, o, e) < 0)
+		return -1;
+	for (size_t i = 0; i < o->enable.n; i++)
+		if (sh_features_parse(&c->cat, c->target, o->enable.v[i], "--enable", &c->features,
+				      e) < 0)
+			return -1;
+	for (size_t i = 0; i < o->append_profiles.n; i++)
+		if (load_appended(c, o->append_profiles.v[i], c->cwd, "--append-profile", e) < 0)
+			return -1;
+	if ((v = getenv("SAFEHOUSE_ENV_PASS")) && *v && sh_env_pass_parse(v, &c->env_pass, e) < 0)
+		return sh_err_prefix(e, "SAFEHOUSE_ENV_PASS");
+	for (size_t i = 0; i < o->env_pass.n; i++)
+		if (sh_env_pass_parse(o->env_pass.v[i], &c->env_pass, e) < 0)
+			return -1;
+	return 0;
+}
+
+void sh_context_free(struct sh_context *c)
+{
+	free(c->target);
+	free(c->home);
+	free(c->workdir);
+	free(c->workdir_source);
+	free(c->cwd);
+	sh_catalog_free(&c->cat);
+	free(c->profiles_source);
+	free(c->trust_store);
+	free(c->wdconfig_status);
+	free(c->trust_update);
+	sh_wdconfig_free(&c->wdconfig);
+	sh_worktree_free(&c->worktree);
+	for (size_t i = 0; i < c->ngrants; i++) {
+		free(c->grants[i].path);
+		free(c->grants[i].origin);
+	}
+	free(c->grants);
+	sh_strv_free(&c->features);
+	for (size_t i = 0; i < c->nappended; i++) {
+		free(c->appended[i].path);
+		free(c->appended[i].text);
+		free(c->appended[i].origin);
+	}
+	free(c->appended);
+	sh_strv_free(&c->env_pass);
+	sh_strv_free(&c->notes);
+	memset(c, 0, sizeof(*c));
+}
+
+void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *in)
+{
+	const struct sh_options *o = c->opt;
+
+	memset(in, 0, sizeof(*in));
+	in->cat = &c->cat;
+	in->target = c->target;
+	in->home = c->home;
+	in->workdir = c->workdir;
+	in->argv = o->argv;
+	in->argc = o->argc;
+	in->features = &c->features;
+	in->grants = c->grants;
+	in->ngrants = c->ngrants;
+	in->appended = c->appended;
+	in->nappended = c->nappended;
+	in->allow_workdir_config_writes = o->allow_workdir_config_writes;
+	in->allow_profile_writes = o->allow_profile_writes;
+}

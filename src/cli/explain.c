@@ -1,0 +1,99 @@
+#include "cli/explain.h"
+
+#include <string.h>
+
+#define X(f, ...) fprintf(f, "safehouse: explain: " __VA_ARGS__)
+
+static void list_line(FILE *f, const char *label, const struct sh_strv *v)
+{
+	X(f, "%s:", label);
+	if (!v->n)
+		fputs(" none", f);
+	for (size_t i = 0; i < v->n; i++)
+		fprintf(f, "%s %s", i ? "," : "", v->v[i]);
+	fputc('\n', f);
+}
+
+static void explain_grants(FILE *f, const struct sh_context *c)
+{
+	if (!c->ngrants)
+		X(f, "grants: none beyond the profiles\n");
+	for (size_t i = 0; i < c->ngrants; i++)
+		X(f, "grant: %s %s%s (from %s)\n", c->grants[i].writable ? "read/write" : "read-only",
+		  c->grants[i].path, c->grants[i].is_dir ? "/ (subtree)" : " (file)",
+		  c->grants[i].origin);
+}
+
+static void explain_ignored(FILE *f, const struct sh_policy *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nrules; i++)
+		if (!p->rules[i].linux_meaningful)
+			n++;
+	X(f, "rules ignored on Linux: %zu (macOS-only operations)\n", n);
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct sh_rule *r = &p->rules[i];
+		if (r->linux_meaningful)
+			continue;
+		X(f, "  ignored on Linux: %s %s at %s:%d\n", r->action == SH_ALLOW ? "allow" : "deny",
+		  r->nops ? r->ops[0] : "?", r->origin.source, r->origin.line);
+	}
+}
+
+void sh_explain_origin(FILE *f, const struct sh_policy *p, const struct sh_rule *r)
+{
+	if (r)
+		fprintf(f, "%s:%d", r->origin.source, r->origin.line);
+	else if (p->default_origin.source)
+		fprintf(f, "default (%s default) at %s:%d",
+			p->default_action == SH_ALLOW ? "allow" : "deny", p->default_origin.source,
+			p->default_origin.line);
+	else
+		fputs("implicit default (deny)", f);
+}
+
+void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a,
+		const struct sh_policy *p, const char *run_mode)
+{
+	const struct sh_options *o = c->opt;
+
+	X(f, "target: %s; profiles: %s\n", c->target, c->profiles_source);
+	if (c->workdir)
+		X(f, "workdir: %s (from %s)\n", c->workdir, c->workdir_source);
+	else
+		X(f, "workdir: disabled (by %s)\n", c->workdir_source);
+	X(f, "workdir config trust: %s\n", c->trust.reason);
+	if (c->trust_update)
+		X(f, "trusted-workdirs: %s\n", c->trust_update);
+	X(f, "workdir config: %s\n", c->wdconfig_status);
+	if (c->is_worktree)
+		X(f, "worktree: common git dir %s read/write; %zu sibling worktree(s) read-only\n",
+		  c->worktree.commondir, c->worktree.siblings.n);
+	else
+		X(f, "worktree: %s\n", c->worktree.note ? c->worktree.note : "not a linked worktree");
+	explain_grants(f, c);
+	list_line(f, "integrations enabled", &a->features_enabled);
+	list_line(f, "integrations implied", &a->features_implied);
+	list_line(f, "integrations not included", &a->features_skipped);
+	X(f, "agent profile: %s (%s)\n", a->agent ? a->agent : "none", a->agent_reason);
+	list_line(f, "profiles", &a->profiles);
+	for (size_t i = 0; i < c->nappended; i++)
+		X(f, "appended profile: %s (from %s)\n", c->appended[i].path, c->appended[i].origin);
+	X(f, "env: %s%s\n", o->env_mode == SH_ENV_FULL ? "full host environment (--env)"
+			   : o->env_mode == SH_ENV_FILE ? "sanitized + file " : "sanitized",
+	  o->env_mode == SH_ENV_FILE ? o->env_file : "");
+	list_line(f, "env passed by name", &c->env_pass);
+	list_line(f, "profile env defaults", &a->env_defaults);
+	X(f, "protection: appended profiles %s\n",
+	  c->nappended == 0 ? "none" : o->allow_profile_writes ? "writable (--allow-profile-writes)"
+							       : "write-protected");
+	X(f, "protection: <workdir>/.safehouse %s\n",
+	  !c->workdir ? "n/a (no workdir)"
+	  : o->allow_workdir_config_writes ? "writable (--allow-workdir-config-writes)"
+					   : "write-protected");
+	X(f, "policy: %zu rules from %zu sources; default %s\n", p->nrules, a->n,
+	  p->default_action == SH_ALLOW ? "allow" : "deny");
+	explain_ignored(f, p);
+	X(f, "run mode: %s\n", run_mode);
+}
