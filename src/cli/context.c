@@ -265,7 +265,7 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 	if (pdir && !*pdir)
 		pdir = NULL;
 	c->profiles_source = pdir ? sh_xasprintf("directory %s", pdir) : sh_xstrdup("built-in");
-	if (sh_catalog_load(&c->cat, pdir, e) < 0 || resolve_home(c, e) < 0 ||
+	if (sh_catalog_load(&c->cat, pdir, c->target, e) < 0 || resolve_home(c, e) < 0 ||
 	    resolve_workdir(c, o, e) < 0 || decide_trust(c, o, e) < 0 || load_wdconfig(c, e) < 0 ||
 	    worktree_grants(c, e) < 0 || env_and_cli_grants(c, o, e) < 0)
 		return -1;

@@ -3,6 +3,7 @@
 #include "profile/catalog.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,6 +22,19 @@ static int cmp_item(const void *a, const void *b)
 
 static void push(struct sh_catalog *c, size_t *cap, const char *name, const char *text, size_t len)
 {
+	/* A target-specific file replaces the common one of the same name; both
+	 * are pushed in load order (common first), so replace in place. */
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->items[i].name, name) == 0) {
+			if (c->dir) {
+				free((char *)c->items[i].name);
+				free((char *)c->items[i].text);
+			}
+			c->items[i].name = name;
+			c->items[i].text = text;
+			c->items[i].len = len;
+			return;
+		}
 	sh_xgrow(&c->items, cap, c->n + 1, sizeof(*c->items));
 	c->items[c->n].name = name;
 	c->items[c->n].text = text;
@@ -64,7 +78,7 @@ static int read_small_file(int dirfd, const char *name, char **out, size_t *len,
 }
 
 static int load_layer(struct sh_catalog *c, size_t *cap, int rootfd, const char *layer,
-		      struct sh_err *e)
+		      const char *prefix, struct sh_err *e)
 {
 	int fd = openat(rootfd, layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	DIR *d;
@@ -72,12 +86,13 @@ static int load_layer(struct sh_catalog *c, size_t *cap, int rootfd, const char 
 	int rc = 0;
 
 	if (fd < 0)
-		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open profile layer '%s/%s'", c->dir,
-			       layer);
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open profile layer '%s/%s%s'",
+			       c->dir, prefix, layer);
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
-		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot list '%s/%s'", c->dir, layer);
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot list '%s/%s%s'", c->dir, prefix,
+			       layer);
 	}
 	while ((de = readdir(d)) && rc == 0) {
 		char *text = NULL, *name;
@@ -95,37 +110,75 @@ static int load_layer(struct sh_catalog *c, size_t *cap, int rootfd, const char 
 	return rc;
 }
 
-int sh_catalog_load(struct sh_catalog *c, const char *dir, struct sh_err *e)
+static bool is_layer(const char *name)
+{
+	return name[0] >= '0' && name[0] <= '9';
+}
+
+/* Load dir/<layer>/ (prefix "") or dir/<target>/<layer>/ (prefix "<target>/"). */
+static int load_tree(struct sh_catalog *c, size_t *cap, int rootfd, const char *prefix,
+		     struct sh_err *e)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, rc = 0;
+
+	fd = *prefix ? openat(rootfd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+		     : fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == ENOENT ? 0
+				       : sh_fail(e, SH_EXIT_USAGE, errno, "cannot open '%s/%s'", c->dir,
+						 prefix);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot list '%s/%s'", c->dir, prefix);
+	}
+	while ((de = readdir(d)) && rc == 0)
+		if (is_layer(de->d_name) && de->d_type != DT_REG)
+			rc = load_layer(c, cap, dirfd(d), de->d_name, prefix, e);
+	closedir(d);
+	return rc;
+}
+
+static void load_embedded(struct sh_catalog *c, size_t *cap, const char *target)
+{
+	size_t tl = strlen(target);
+
+	/* Common files first, then the target's own, which replace them. */
+	for (const struct sh_embedded *p = sh_embedded_profiles; p->name; p++)
+		if (is_layer(p->name))
+			push(c, cap, p->name, p->text, p->len);
+	for (const struct sh_embedded *p = sh_embedded_profiles; p->name; p++)
+		if (strncmp(p->name, target, tl) == 0 && p->name[tl] == '/')
+			push(c, cap, p->name + tl + 1, p->text, p->len);
+}
+
+int sh_catalog_load(struct sh_catalog *c, const char *dir, const char *target, struct sh_err *e)
 {
 	size_t cap = 0;
+	int rootfd, rc;
+	char *prefix;
 
 	memset(c, 0, sizeof(*c));
 	if (!dir) {
-		for (const struct sh_embedded *p = sh_embedded_profiles; p->name; p++)
-			push(c, &cap, p->name, p->text, p->len);
-	} else {
-		int rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		DIR *d;
-		struct dirent *de;
-		int rc = 0;
-
-		if (rootfd < 0)
-			return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open profiles directory '%s'",
-				       dir);
-		c->dir = sh_xstrdup(dir);
-		d = fdopendir(rootfd);
-		if (!d) {
-			close(rootfd);
-			return sh_fail(e, SH_EXIT_USAGE, errno, "cannot list '%s'", dir);
-		}
-		while ((de = readdir(d)) && rc == 0)
-			if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && de->d_type != DT_REG)
-				rc = load_layer(c, &cap, dirfd(d), de->d_name, e);
-		closedir(d);
-		if (rc < 0) {
-			sh_catalog_free(c);
-			return -1;
-		}
+		load_embedded(c, &cap, target);
+		qsort(c->items, c->n, sizeof(*c->items), cmp_item);
+		return 0;
+	}
+	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open profiles directory '%s'", dir);
+	c->dir = sh_xstrdup(dir);
+	prefix = sh_xasprintf("%s/", target);
+	rc = load_tree(c, &cap, rootfd, "", e);
+	if (rc == 0)
+		rc = load_tree(c, &cap, rootfd, prefix, e);
+	free(prefix);
+	close(rootfd);
+	if (rc < 0) {
+		sh_catalog_free(c);
+		return -1;
 	}
 	qsort(c->items, c->n, sizeof(*c->items), cmp_item);
 	return 0;

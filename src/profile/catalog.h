@@ -22,8 +22,12 @@ struct sh_catalog {
 	char *dir; /* NULL for the embedded set */
 };
 
-/* Load the embedded set (dir == NULL) or every *.sb under dir/<layer>/. */
-int sh_catalog_load(struct sh_catalog *c, const char *dir, struct sh_err *e);
+/* Load the embedded set (dir == NULL) or every *.sb under dir/<layer>/, for
+ * one target ("linux" / "macos").  Layout: profiles/<layer>/<name>.sb is
+ * common to every target; profiles/<target>/<layer>/<name>.sb belongs to one
+ * target and replaces a common file of the same <layer>/<name>.sb.  Names in
+ * the catalogue are always "<layer>/<name>.sb". */
+int sh_catalog_load(struct sh_catalog *c, const char *dir, const char *target, struct sh_err *e);
 void sh_catalog_free(struct sh_catalog *c);
 const struct sh_embedded *sh_catalog_find(const struct sh_catalog *c, const char *name);
 
