@@ -16,6 +16,7 @@
 
 #include "policy/policy.h"
 #include "util/err.h"
+#include "util/str.h"
 
 enum sh_net_mode {
 	SH_NETMODE_NONE = 0, /* private network namespace with only lo */
@@ -82,11 +83,29 @@ struct sh_plan_input {
 	const char *workdir; /* canonical, or NULL when disabled */
 	enum sh_net_mode net;
 	uint16_t proxy_port;
+	bool fallback;       /* no user namespace: Landlock (+ seccomp) only, no mounts */
 };
 
 /* Compile the policy into mounts and Landlock rules (and copy net settings).
  * argv/envp/cwd are filled by the caller afterwards. */
 int sh_plan_build(const struct sh_plan_input *in, struct sh_plan *out, struct sh_err *e);
+
+/* What --explain should say about a plan (every string owned). */
+struct sh_plan_notes {
+	struct sh_strv missing;    /* denied paths inside writable trees that do not exist on the
+				    * host: nothing is mounted over them (the host is never
+				    * modified), so the sandbox could create them */
+	struct sh_strv expansions; /* "prefix /h/.local/bin/codex -> 2 paths", "regex ... (capped)" */
+	struct sh_strv warnings;   /* approximations (fallback splitting, symlinks not followed,
+				    * special files, caps hit) */
+};
+void sh_plan_notes_free(struct sh_plan_notes *n);
+
+/* sh_plan_build() that also fills *notes (may be NULL; sh_plan_notes_free()
+ * it afterwards).  Non-existent paths are normal, never an error; errors only
+ * for impossible situations ("/" cannot be stat'ed). */
+int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
+		     struct sh_plan_notes *notes, struct sh_err *e);
 
 /* Human-readable dump, one line per step (used by --print-plan). */
 void sh_plan_print(const struct sh_plan *p, FILE *f);
