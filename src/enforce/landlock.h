@@ -31,4 +31,12 @@ struct sh_landlock_config {
  * ABI knows is handled; rights that a rule does not grant are denied. */
 int sh_landlock_apply(const struct sh_landlock_config *c, struct sh_err *e);
 
+/* Pure helpers (no system calls), for --print-plan and unit tests. */
+/* Every filesystem right Landlock ABI abi knows (0 for abi < 1). */
+uint64_t sh_landlock_handled_fs(int abi);
+/* Landlock rights granted for SH_ACC_* access on a directory (is_dir) or on
+ * a non-directory (only file rights: the kernel rejects others), limited to
+ * what abi knows.  MAKE_BLOCK is never granted. */
+uint64_t sh_landlock_fs_rights(unsigned access, int abi, bool is_dir);
+
 #endif

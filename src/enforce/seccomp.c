@@ -1,0 +1,406 @@
+/* seccomp: the kernel attack-surface filter (threats.md section 6, style.md
+ * P10), installed last, after no_new_privs and Landlock.
+ *
+ * Default ALLOW with explicit denials: an allowlist breaks agents (they run
+ * arbitrary toolchains), so instead we deny the syscall families that give
+ * reachable kernel attack surface or cross the sandbox boundary, and a second
+ * tiny filter answers ENOSYS for syscall numbers newer than the last kernel
+ * this list was reviewed against (KERN-11: "new syscalls not denied").
+ *
+ * Errors: EPERM for "not allowed here"; ENOSYS where callers are expected to
+ * fall back (clone3 -> clone, listmount/statmount -> /proc); EAFNOSUPPORT for
+ * socket families outside the allowlist; EPROTONOSUPPORT for netlink
+ * protocols other than NETLINK_ROUTE.  A foreign architecture (ia32 int 0x80,
+ * x32 via the 0x40000000 bit, which libseccomp treats as a separate ABI that
+ * we never add) kills the process.
+ *
+ * Integer arguments the kernel truncates to 32 bits (ioctl cmd, socket
+ * family/type/protocol, personality) are matched on their low 32 bits where
+ * the rule denies, and on all 64 bits where the rule lets something through,
+ * so high garbage can only ever make a call more denied (KERN-11). */
+#include "enforce/seccomp.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/netlink.h>
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
+#ifndef TIOCSETD
+#define TIOCSETD 0x5423
+#endif
+
+#define LOW32 0xffffffffULL
+/* Above every address family the kernel knows (AF_MAX is 46 in 6.18). */
+#define SH_AF_LIMIT 64
+
+/* Syscall numbers >= 424 are the same on every architecture but alpha, so a
+ * fallback number is safe for the syscalls libseccomp 2.5 does not know. */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define SH_HAVE_UNIFIED_NR 1
+/* Highest syscall number of Linux 6.18 (file_setattr).  Anything above
+ * returns ENOSYS.  Review the deny list before raising it. */
+#define SH_LAST_REVIEWED_NR 469
+#if defined(__x86_64__)
+#define SH_AUDIT_ARCH AUDIT_ARCH_X86_64
+#else
+#define SH_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+#endif
+
+struct sh_deny {
+	const char *name;
+	int fallback_nr; /* used when libseccomp does not know the name; 0: none */
+	int err;
+};
+
+/* Unconditional denials.  Names the running libseccomp cannot resolve and
+ * that have no fallback number are skipped (they are then unknown to the
+ * headers too, and above SH_LAST_REVIEWED_NR they get ENOSYS anyway). */
+static const struct sh_deny sh_denials[] = {
+	/* KERN-01/12, FS-06: namespaces and mounts (clone is filtered by flags) */
+	{ "unshare", 0, EPERM },
+	{ "setns", 0, EPERM },
+	{ "clone3", 0, ENOSYS }, /* flags live in memory: unfilterable; libc falls back to clone */
+	{ "mount", 0, EPERM },
+	{ "umount", 0, EPERM },
+	{ "umount2", 0, EPERM },
+	{ "pivot_root", 0, EPERM },
+	{ "chroot", 0, EPERM },
+	{ "fsopen", 430, EPERM },
+	{ "fsconfig", 431, EPERM },
+	{ "fsmount", 432, EPERM },
+	{ "fspick", 433, EPERM },
+	{ "open_tree", 428, EPERM },
+	{ "move_mount", 429, EPERM },
+	{ "mount_setattr", 442, EPERM },
+	{ "open_tree_attr", 467, EPERM },
+	{ "statmount", 457, ENOSYS }, /* read-only; libmount falls back on ENOSYS */
+	{ "listmount", 458, ENOSYS },
+	/* KERN-02..06 */
+	{ "bpf", 0, EPERM },
+	{ "perf_event_open", 0, EPERM },
+	{ "userfaultfd", 0, EPERM },
+	{ "keyctl", 0, EPERM },
+	{ "add_key", 0, EPERM },
+	{ "request_key", 0, EPERM },
+	{ "io_uring_setup", 425, EPERM }, /* KERN-05: io_uring bypasses this filter */
+	{ "io_uring_enter", 426, EPERM },
+	{ "io_uring_register", 427, EPERM },
+	/* PROC-01/03, INFO-02 */
+	{ "ptrace", 0, EPERM },
+	{ "process_vm_readv", 0, EPERM },
+	{ "process_vm_writev", 0, EPERM },
+	{ "pidfd_getfd", 438, EPERM },
+	{ "process_madvise", 440, EPERM },
+	/* FS-05 Shocker */
+	{ "open_by_handle_at", 0, EPERM },
+	{ "name_to_handle_at", 0, EPERM },
+	/* KERN-08/09 */
+	{ "kexec_load", 0, EPERM },
+	{ "kexec_file_load", 0, EPERM },
+	{ "reboot", 0, EPERM },
+	{ "init_module", 0, EPERM },
+	{ "finit_module", 0, EPERM },
+	{ "delete_module", 0, EPERM },
+	/* host administration and obsolete interfaces */
+	{ "swapon", 0, EPERM },
+	{ "swapoff", 0, EPERM },
+	{ "acct", 0, EPERM },
+	{ "syslog", 0, EPERM }, /* INFO-04 */
+	{ "quotactl", 0, EPERM },
+	{ "quotactl_fd", 443, EPERM },
+	{ "lookup_dcookie", 0, EPERM },
+	{ "vhangup", 0, EPERM },
+	{ "nfsservctl", 0, EPERM },
+	{ "uselib", 0, EPERM },
+	{ "ustat", 0, EPERM },
+	{ "sysfs", 0, EPERM },
+	{ "_sysctl", 0, EPERM },
+	{ "iopl", 0, EPERM },
+	{ "ioperm", 0, EPERM },
+	{ "modify_ldt", 0, EPERM },
+	{ "settimeofday", 0, EPERM },
+	{ "clock_settime", 0, EPERM },
+	{ "clock_adjtime", 0, EPERM },
+	{ "adjtimex", 0, EPERM },
+};
+
+static int rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n,
+		const struct scmp_arg_cmp *cmp, const char *what, struct sh_err *e)
+{
+	int r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
+	if (r < 0)
+		return sh_fail(e, SH_EXIT_SETUP, -r, "cannot add seccomp rule for %s", what);
+	return 0;
+}
+
+static int deny_all(scmp_filter_ctx ctx, const struct sh_deny *d, struct sh_err *e)
+{
+	int nr = seccomp_syscall_resolve_name(d->name);
+#ifdef SH_HAVE_UNIFIED_NR
+	if (nr == __NR_SCMP_ERROR && d->fallback_nr)
+		nr = d->fallback_nr;
+#endif
+	if (nr < 0) /* unknown, or a pseudo-number: not a syscall of this arch */
+		return 0;
+	return rule(ctx, SCMP_ACT_ERRNO((uint32_t)d->err), nr, 0, NULL, d->name, e);
+}
+
+/* clone: deny any CLONE_NEW* flag (each flag is its own rule: rules of one
+ * syscall are ORed, comparisons within one rule ANDed).  CLONE_NEWTIME
+ * (0x80) is not a clone() flag: there it is part of the exit signal. */
+static int deny_clone_ns(scmp_filter_ctx ctx, struct sh_err *e)
+{
+	static const uint64_t ns_flags[] = {
+		CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+		CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+	};
+	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++) {
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]);
+		if (rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, &c, "clone", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* TERM-01/02: the kernel truncates cmd to 32 bits, so compare the low 32
+ * bits only (TIOCSTI | 1<<32 is TIOCSTI).  TIOCSETD: line disciplines are a
+ * large, bug-prone surface (n_gsm, n_hdlc) reachable through /dev/ptmx. */
+static int deny_ioctls(scmp_filter_ctx ctx, struct sh_err *e)
+{
+	static const uint64_t cmds[] = { TIOCSTI, TIOCLINUX, TIOCSETD };
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, cmds[i]);
+		if (rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1, &c, "ioctl", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* NET-01..04, KERN-09: socket family allowlist.
+ *   always:           AF_UNIX
+ *   FULL / FILTERED:  AF_INET, AF_INET6 (no SOCK_RAW/SOCK_PACKET, no ICMP
+ *                     "ping" sockets), and AF_NETLINK with NETLINK_ROUTE only
+ *                     (getifaddrs(), if_nameindex(), glibc AI_ADDRCONFIG, Go
+ *                     net.Interfaces, node os.networkInterfaces() need it;
+ *                     sock_diag, audit, uevent, netfilter, xfrm, generic are
+ *                     refused).
+ * Everything else (AF_PACKET, AF_VSOCK, AF_ALG, AF_BLUETOOTH, AF_KEY, RDS,
+ * TIPC, ...) gets EAFNOSUPPORT, which also avoids module autoloading. */
+static int socket_rules(scmp_filter_ctx ctx, enum sh_net_mode net, struct sh_err *e)
+{
+	struct scmp_arg_cmp pair = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
+	bool inet = false;
+
+	switch (net) {
+	case SH_NETMODE_NONE:
+		break;
+	case SH_NETMODE_FULL:
+	case SH_NETMODE_FILTERED:
+		inet = true;
+		break;
+	default:
+		return sh_fail(e, SH_EXIT_SETUP, 0, "seccomp: unknown network mode %d", (int)net);
+	}
+	if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1, &pair, "socketpair",
+		 e) < 0)
+		return -1;
+	if (!inet) {
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
+		return rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &c, "socket", e);
+	}
+
+	/* libseccomp allows one comparison per argument in a rule, so "not in
+	 * {...}" is spelled as one rule per denied family below SH_AF_LIMIT plus
+	 * one for everything at or above it (including high garbage). */
+	for (uint64_t f = 0; f < SH_AF_LIMIT; f++) {
+		if (f == AF_UNIX || f == AF_INET || f == AF_INET6 || f == AF_NETLINK)
+			continue;
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, f);
+		if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &c, "socket",
+			 e) < 0)
+			return -1;
+	}
+	struct scmp_arg_cmp big = SCMP_A0(SCMP_CMP_GE, SH_AF_LIMIT);
+	if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &big, "socket", e) < 0)
+		return -1;
+
+	static const struct {
+		int family;
+		int proto; /* ICMP protocol of this family */
+	} inets[] = { { AF_INET, IPPROTO_ICMP }, { AF_INET6, IPPROTO_ICMPV6 } };
+	for (size_t i = 0; i < 2; i++) {
+		/* type & 0xf: ignore SOCK_NONBLOCK | SOCK_CLOEXEC */
+		struct scmp_arg_cmp raw[] = {
+			SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint64_t)inets[i].family),
+			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW),
+		};
+		struct scmp_arg_cmp pkt[] = {
+			SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint64_t)inets[i].family),
+			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_PACKET),
+		};
+		struct scmp_arg_cmp ping[] = {
+			SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint64_t)inets[i].family),
+			SCMP_A2(SCMP_CMP_MASKED_EQ, LOW32, (uint64_t)inets[i].proto),
+		};
+		if (rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2, raw, "SOCK_RAW", e) < 0 ||
+		    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2, pkt, "SOCK_PACKET", e) < 0 ||
+		    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2, ping, "ICMP", e) < 0)
+			return -1;
+	}
+	struct scmp_arg_cmp nl[] = {
+		SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_NETLINK),
+		SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE),
+	};
+	return rule(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2, nl, "netlink", e);
+}
+
+static int attr(scmp_filter_ctx ctx, enum scmp_filter_attr a, uint32_t v, const char *what,
+		struct sh_err *e)
+{
+	int r = seccomp_attr_set(ctx, a, v);
+	if (r < 0)
+		return sh_fail(e, SH_EXIT_SETUP, -r, "cannot set seccomp attribute %s", what);
+	return 0;
+}
+
+static scmp_filter_ctx build(const struct sh_seccomp_config *c, struct sh_err *e)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		sh_fail(e, SH_EXIT_SETUP, ENOMEM, "cannot create the seccomp filter");
+		return NULL;
+	}
+	/* Only the native architecture is added (seccomp_init does that): every
+	 * other one, including x32 on x86_64, hits ACT_BADARCH. */
+	if (attr(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS, "badarch", e) < 0 ||
+	    attr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, "tsync", e) < 0 ||
+	    /* no_new_privs is the caller's job, in its documented order */
+	    attr(ctx, SCMP_FLTATR_CTL_NNP, 0, "nnp", e) < 0 ||
+	    attr(ctx, SCMP_FLTATR_API_SYSRAWRC, 1, "sysrawrc", e) < 0)
+		goto fail;
+	/* A binary tree over syscall numbers instead of a linear chain: the
+	 * filter runs on every syscall.  Only a speed-up, so failure is ignored. */
+	(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	for (size_t i = 0; i < sizeof(sh_denials) / sizeof(sh_denials[0]); i++)
+		if (deny_all(ctx, &sh_denials[i], e) < 0)
+			goto fail;
+	if (deny_clone_ns(ctx, e) < 0 || deny_ioctls(ctx, e) < 0 ||
+	    socket_rules(ctx, c->net, e) < 0)
+		goto fail;
+	return ctx;
+fail:
+	seccomp_release(ctx);
+	return NULL;
+}
+
+#ifdef SH_LAST_REVIEWED_NR
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG0_LO (offsetof(struct seccomp_data, args[0]))
+#define ARG0_HI (offsetof(struct seccomp_data, args[0]) + 4)
+#else
+#define ARG0_LO (offsetof(struct seccomp_data, args[0]) + 4)
+#define ARG0_HI (offsetof(struct seccomp_data, args[0]))
+#endif
+#define RET_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define RET_ERRNO(e) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+
+/* Second, hand-written filter for what libseccomp 2.5 cannot express (one
+ * comparison per argument per rule):
+ *   - syscall numbers above the reviewed range -> ENOSYS (KERN-11);
+ *   - personality() allowed only for PER_LINUX (0) and the 0xffffffff query
+ *     (KERN-07), as Docker does.  The kernel takes an unsigned int; glibc
+ *     zero-extends the query, a raw caller may sign-extend it: both pass.
+ * Other architectures fall through to ALLOW here; the libseccomp filter
+ * kills them (across filters KILL_PROCESS beats ERRNO beats ALLOW). */
+static int load_extra_filter(struct sh_err *e)
+{
+	struct sock_filter f[] = {
+		/*  0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		/*  1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SH_AUDIT_ARCH, 0, 13), /* -> 15 */
+		/*  2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, SH_LAST_REVIEWED_NR, 0, 1),
+		/*  4 */ RET_ERRNO(ENOSYS),
+		/*  5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_personality, 0, 9), /* -> 15 */
+		/*  6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
+		/*  7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0),          /* hi 0 -> 10 */
+		/*  8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 4, 0), /* -> 13 */
+		/*  9 */ RET_ERRNO(EPERM),
+		/* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),          /* 0 -> 15 */
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 2, 3), /* -> 15 : 16 */
+		/* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO), /* hi all ones */
+		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 0, 1), /* -> 15 : 16 */
+		/* 15 */ RET_ALLOW,
+		/* 16 */ RET_ERRNO(EPERM),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot load the second seccomp filter");
+	return 0;
+}
+#endif
+
+int sh_seccomp_apply(const struct sh_seccomp_config *c, struct sh_err *e)
+{
+	scmp_filter_ctx ctx = build(c, e);
+	if (!ctx)
+		return -1;
+	int r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0) {
+		sh_fail(e, SH_EXIT_SETUP, -r, "cannot load the seccomp filter");
+		if (-r == EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+			return sh_hint(e, "internal ordering bug: PR_SET_NO_NEW_PRIVS must be set "
+					  "before sh_seccomp_apply() (or CAP_SYS_ADMIN held)");
+		if (-r == ESRCH)
+			return sh_hint(e, "another thread has an incompatible seccomp filter "
+					  "(TSYNC failed)");
+		if (-r == EINVAL || -r == ENOSYS)
+			return sh_hint(e, "the kernel lacks seccomp filters (CONFIG_SECCOMP_FILTER)");
+		return -1;
+	}
+#ifdef SH_LAST_REVIEWED_NR
+	/* Fail closed: the caller treats -1 as fatal for the half-set-up child. */
+	if (load_extra_filter(e) < 0)
+		return -1;
+#endif
+	return 0;
+}
+
+int sh_seccomp_export_pfc(const struct sh_seccomp_config *c, int fd, struct sh_err *e)
+{
+	scmp_filter_ctx ctx = build(c, e);
+	if (!ctx)
+		return -1;
+	int r = seccomp_export_pfc(ctx, fd);
+	seccomp_release(ctx);
+	if (r < 0)
+		return sh_fail(e, SH_EXIT_SETUP, -r, "cannot export the seccomp filter");
+#ifdef SH_LAST_REVIEWED_NR
+	if (dprintf(fd, "#\n# second filter (native arch only):\n"
+		       "#   syscall > %d -> ERRNO(ENOSYS)\n"
+		       "#   personality: a0 not in {0, 0xffffffff, 0xffffffffffffffff} -> ERRNO(EPERM)\n",
+		    SH_LAST_REVIEWED_NR) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot export the seccomp filter");
+#endif
+	return 0;
+}
