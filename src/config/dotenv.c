@@ -152,28 +152,74 @@ static void parse_unquoted(struct cur *c, const char *eq, struct sh_buf *v)
 	skip_line(c);
 }
 
-static void set_var(struct sh_dotenv *d, const char *key, size_t klen, char *val)
+/* Assignments are appended as parsed and de-duplicated once at the end
+ * (dedupe below): a 1 MiB file can hold ~250k keys, too many for a linear
+ * search per line. */
+static void set_var(struct sh_dotenv *d, const char *key, size_t klen, const char *val)
 {
-	char *kv = sh_xasprintf("%.*s=%s", (int)klen, key, val);
-
-	for (size_t i = 0; i < d->vars.n; i++) {
-		if (strncmp(d->vars.v[i], kv, klen + 1) == 0) {
-			free(d->vars.v[i]);
-			d->vars.v[i] = kv;
-			return;
-		}
-	}
-	sh_strv_push_take(&d->vars, kv);
+	sh_strv_push_take(&d->vars, sh_xasprintf("%.*s=%s", (int)klen, key, val));
 }
 
 static void note_ignored(struct sh_dotenv *d, const char *key, size_t klen)
 {
-	char *k = sh_xstrndup(key, klen);
+	sh_strv_push_take(&d->ignored, sh_xstrndup(key, klen));
+}
 
-	if (sh_strv_contains(&d->ignored, k))
-		free(k);
-	else
-		sh_strv_push_take(&d->ignored, k);
+struct slot {
+	const char *s;
+	size_t klen; /* length of the key: up to '=' or the whole string */
+	size_t pos;
+};
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct slot *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->s, y->s, n);
+
+	if (c)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Keep one entry per key: the last value, at the position of the first. */
+static void dedupe(struct sh_strv *sv)
+{
+	size_t n = sv->n, out = 0;
+	struct slot *sl;
+
+	if (n < 2)
+		return;
+	sl = sh_xcalloc(n, sizeof(*sl));
+	for (size_t i = 0; i < n; i++)
+		sl[i] = (struct slot){ sv->v[i], strcspn(sv->v[i], "="), i };
+	qsort(sl, n, sizeof(*sl), slot_cmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && sl[j].klen == sl[i].klen &&
+				memcmp(sl[j].s, sl[i].s, sl[i].klen) == 0;
+		     j++)
+			;
+		if (j - i < 2)
+			continue;
+		/* Group [i, j) sorted by position: move the last value to the
+		 * first slot, free and blank the rest. */
+		char *last = sv->v[sl[j - 1].pos];
+		free(sv->v[sl[i].pos]);
+		sv->v[sl[i].pos] = last;
+		for (size_t k = i + 1; k < j; k++) {
+			if (k != j - 1)
+				free(sv->v[sl[k].pos]);
+			sv->v[sl[k].pos] = NULL;
+		}
+	}
+	free(sl);
+	for (size_t i = 0; i < n; i++)
+		if (sv->v[i])
+			sv->v[out++] = sv->v[i];
+	sv->n = out;
+	sv->v[out] = NULL;
 }
 
 /* "export" followed by a blank is a prefix; "export=1" is a key. */
@@ -215,7 +261,7 @@ static int parse_assignment(struct cur *c, struct sh_dotenv *d)
 		if (klen >= 10 && memcmp(key, "SAFEHOUSE_", 10) == 0)
 			note_ignored(d, key, klen);
 		else
-			set_var(d, key, klen, (char *)sh_buf_str(&v));
+			set_var(d, key, klen, sh_buf_str(&v));
 	}
 	sh_buf_free(&v);
 	return r;
@@ -235,6 +281,7 @@ int sh_dotenv_parse(struct sh_dotenv *d, const char *buf, size_t len, const char
 {
 	struct cur c = { buf, buf + len, 1, origin, e };
 	const char *nul = len ? memchr(buf, '\0', len) : NULL;
+	int rc = 0;
 
 	/* Environment strings cannot hold NUL; refuse rather than truncate. */
 	if (nul)
@@ -248,10 +295,15 @@ int sh_dotenv_parse(struct sh_dotenv *d, const char *buf, size_t len, const char
 			skip_line(&c);
 			continue;
 		}
-		if (parse_assignment(&c, d) < 0)
-			return -1;
+		if (parse_assignment(&c, d) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	return 0;
+	/* Also on error: the documented state is "earlier lines applied". */
+	dedupe(&d->vars);
+	dedupe(&d->ignored);
+	return rc;
 }
 
 int sh_dotenv_load(struct sh_dotenv *d, const char *path, struct sh_err *e)

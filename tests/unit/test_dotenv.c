@@ -225,3 +225,37 @@ TEST(dotenv_load_file)
 	t_rmtree(dir);
 	free(dir);
 }
+
+TEST(dotenv_many_keys_and_dedupe)
+{
+	struct sh_buf b = { 0 };
+	struct sh_dotenv d = { 0 };
+	struct sh_err e = { 0 };
+
+	/* ~1 MiB of distinct keys parses in linear-ish time. */
+	for (int i = 0; i < 100000; i++)
+		sh_buf_printf(&b, "K%d=%d\n", i, i);
+	sh_buf_puts(&b, "K5=last\nK0=zero\nSAFEHOUSE_A=1\nSAFEHOUSE_A=2\nK99999=end\n");
+	CK(sh_dotenv_parse(&d, b.data, b.len, "big", &e), ==, 0);
+	CHECK_INT(d.vars.n, ==, 100000);
+	CHECK_STR(d.vars.v[0], "K0=zero");
+	CHECK_STR(d.vars.v[5], "K5=last");
+	CHECK_STR(d.vars.v[99999], "K99999=end");
+	CHECK_INT(d.ignored.n, ==, 1);
+	sh_dotenv_free(&d);
+	sh_buf_free(&b);
+
+	/* Keys that are prefixes of each other stay distinct. */
+	CK(parse(&d, "AB=1\nA=2\nABC=3\nA=4\n", &e), ==, 0);
+	CHECK_INT(d.vars.n, ==, 3);
+	CHECK_STR(d.vars.v[0], "AB=1");
+	CHECK_STR(d.vars.v[1], "A=4");
+	CHECK_STR(d.vars.v[2], "ABC=3");
+	sh_dotenv_free(&d);
+
+	/* Lines before an error are kept (and de-duplicated). */
+	CK(parse(&d, "A=1\nA=2\nbad\n", &e), ==, -1);
+	CHECK_INT(d.vars.n, ==, 1);
+	CHECK_STR(d.vars.v[0], "A=2");
+	sh_dotenv_free(&d);
+}
