@@ -23,7 +23,9 @@
 #define MAX_STRING 65536        /* longest string an expression may build */
 #define MAX_PATH_ARG 4096       /* PATH_MAX: longer paths cannot name anything */
 #define MAX_REGEX 2048          /* longest regex source accepted */
-#define MAX_REGEX_BOUND 1000    /* product of {m,n} bounds: glibc regcomp is exponential */
+#define REGEX_COST_MAX 4096     /* see regex_cost() */
+#define REGEX_COST_CAP (REGEX_COST_MAX + 1UL)
+#define REGEX_MAX_GROUPS 32
 #define MAX_FILTER_NODES 4096   /* nodes in one filter tree */
 #define MAX_CALL_DEPTH 16       /* nested user-function calls (stops recursion) */
 #define WORK_BUDGET ((size_t)32 << 20) /* per source: steps + bytes built + nodes*64 */
@@ -522,32 +524,106 @@ static int bi_path(struct comp *c, const struct scope *sc, const struct sh_sexp 
 	return 0;
 }
 
-/* Upper bound on the states glibc's regcomp builds for {m,n} repetitions:
- * nested bounds multiply, and "(a{255}){255}" already takes seconds. */
-static unsigned long regex_bound_product(const char *s)
+/* Bracket expression starting at p ('['): returns the closing ']' or the
+ * terminating NUL.  "[]...]" and "[^]...]" hold a literal ']'. */
+static const char *skip_bracket(const char *p)
 {
-	unsigned long prod = 1;
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p && *p != ']')
+		p++;
+	return p;
+}
+
+static unsigned long cost_add(unsigned long a, unsigned long b)
+{
+	return a + b > REGEX_COST_CAP ? REGEX_COST_CAP : a + b;
+}
+
+static unsigned long cost_mul(unsigned long a, unsigned long k)
+{
+	return k && a > REGEX_COST_CAP / k ? REGEX_COST_CAP : a * k;
+}
+
+/* Estimated size of the tree glibc's regcomp builds.  It expands "x+" to
+ * "xx*" and "x{m,n}" to n copies of x, duplicating the whole subtree, so
+ * stacked or nested repetitions ("a++++", "((a+)+)+") grow exponentially and
+ * a few hundred bytes of regex can exhaust memory. */
+static unsigned long regex_cost(const char *s)
+{
+	unsigned long cur[REGEX_MAX_GROUPS + 1] = { 0 }, last = 0;
+	int depth = 0;
 
 	for (const char *p = s; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
+		unsigned long k = 1;
+		switch (*p) {
+		case '(':
+			if (depth == REGEX_MAX_GROUPS)
+				return REGEX_COST_CAP;
+			cur[++depth] = 0;
+			last = 0;
+			continue;
+		case ')':
+			last = depth > 0 ? (cur[depth] ? cur[depth] : 1) : 1;
+			depth = depth > 0 ? depth - 1 : 0;
+			cur[depth] = cost_add(cur[depth], last);
+			continue;
+		case '+':
+			k = 2;
+			break;
+		case '{':
+			for (unsigned long v = 0; *++p && *p != '}'; k = v > k ? v : k) {
+				unsigned long digit = (unsigned long)(*p - '0');
+				v = digit <= 9 ? cost_add(cost_mul(v, 10), digit) : 0;
+			}
+			if (!*p)
+				goto out;
+			break;
+		case '*': case '?': case '|':
+			continue;
+		case '[':
+			p = skip_bracket(p);
+			if (!*p)
+				goto out;
+			last = 1;
+			cur[depth] = cost_add(cur[depth], 1);
+			continue;
+		case '\\':
+			p += p[1] ? 1 : 0;
+			last = 1;
+			cur[depth] = cost_add(cur[depth], 1);
+			continue;
+		default:
+			last = 1;
+			cur[depth] = cost_add(cur[depth], 1);
 			continue;
 		}
-		if (*p != '{')
-			continue;
-		unsigned long hi = 0, cur = 0;
-		for (p++; *p && *p != '}'; p++) {
-			if (*p >= '0' && *p <= '9')
-				cur = cur < 100000 ? cur * 10 + (unsigned long)(*p - '0') : cur;
-			else
-				cur = 0;
-			hi = cur > hi ? cur : hi;
-		}
-		prod *= hi ? hi : 1;
-		if (prod > MAX_REGEX_BOUND || !*p)
-			return prod;
+		/* a repetition: k - 1 more copies of the last atom or group */
+		cur[depth] = cost_add(cur[depth], cost_mul(last, k - 1));
+		last = cost_mul(last, k);
 	}
-	return prod;
+out:
+	/* unclosed groups still cost what they hold: regcomp expands before it
+	 * notices the missing ')' */
+	for (; depth > 0; depth--)
+		cur[depth - 1] = cost_add(cur[depth - 1], cur[depth]);
+	return cur[0];
+}
+
+/* \1..\9 make glibc's regexec backtrack exponentially on crafted paths. */
+static bool has_backref(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p != '\\' || !p[1])
+			continue;
+		if (p[1] >= '1' && p[1] <= '9')
+			return true;
+		p++;
+	}
+	return false;
 }
 
 static int bi_regex(struct comp *c, const struct scope *sc, const struct sh_sexp *x,
@@ -561,10 +637,15 @@ static int bi_regex(struct comp *c, const struct scope *sc, const struct sh_sexp
 	if (eval_string(c, sc, x, 1, &src) < 0)
 		return -1;
 	quote_short(q, sizeof(q), src);
-	if (strlen(src) > MAX_REGEX || regex_bound_product(src) > MAX_REGEX_BOUND) {
+	if (strlen(src) > MAX_REGEX || regex_cost(src) > REGEX_COST_MAX) {
 		free(src);
-		return fail_at(c, sc, &x->items[1], "%s: regex %s too long or with too large "
-			       "{m,n} repetition counts", x->items[0].text, q);
+		return fail_at(c, sc, &x->items[1], "%s: regex %s is too long or repeats too much "
+			       "(nested or stacked repetitions)", x->items[0].text, q);
+	}
+	if (has_backref(src)) {
+		free(src);
+		return fail_at(c, sc, &x->items[1], "%s: regex %s uses a backreference "
+			       "(\\1 ... \\9), which is not supported", x->items[0].text, q);
 	}
 	if (spend(c, sc, x, 4096 + strlen(src) * 64) < 0) {
 		free(src);

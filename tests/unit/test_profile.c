@@ -319,7 +319,16 @@ TEST(profile_bad_regex_has_position)
 	CHECK_CONTAINS(compile_err("(allow file-read*\n   (regex #\"^/tmp/(a\"))"),
 		       "x.sb:2:11: regex: invalid regular expression \"^/tmp/(a\":");
 	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"(a{100}){100}\"))"),
-		       "too large {m,n} repetition counts");
+		       "repeats too much");
+	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"a++++++++++++++++++++\"))"),
+		       "repeats too much");
+	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)\"))"),
+		       "repeats too much");
+	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"(((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+\"))"),
+		       "repeats too much");
+	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"^/(a*)\\1$\"))"),
+		       "uses a backreference");
+	CHECK_STR(compile_err("(allow file-read* (regex #\"^/a(b|c)+[]x]*\\\\.d{1,20}$\"))"), "");
 }
 
 /* ---------------- require-* ---------------- */
