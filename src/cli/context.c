@@ -281,6 +281,8 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 	for (size_t i = 0; i < o->env_pass.n; i++)
 		if (sh_env_pass_parse(o->env_pass.v[i], &c->env_pass, e) < 0)
 			return -1;
+	if (o->env_mode == SH_ENV_FILE && sh_dotenv_load(&c->env_file, o->env_file, e) < 0)
+		return sh_err_prefix(e, "--env");
 	return 0;
 }
 
@@ -311,6 +313,7 @@ void sh_context_free(struct sh_context *c)
 	}
 	free(c->appended);
 	sh_strv_free(&c->env_pass);
+	sh_dotenv_free(&c->env_file);
 	sh_strv_free(&c->notes);
 	memset(c, 0, sizeof(*c));
 }

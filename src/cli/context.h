@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cli/options.h"
+#include "config/dotenv.h"
 #include "config/wdconfig.h"
 #include "config/worktree.h"
 #include "policy/assemble.h"
@@ -35,6 +36,7 @@ struct sh_context {
 	struct sh_appended *appended;
 	size_t nappended, appended_cap;
 	struct sh_strv env_pass; /* validated names: config, env, CLI */
+	struct sh_dotenv env_file; /* --env=FILE, parsed (never executed) */
 	struct sh_strv notes;    /* extra --explain lines */
 };
 

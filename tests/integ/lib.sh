@@ -4,7 +4,10 @@
 # ok/not_ok/skip reporting and a few assertion helpers.
 set -u
 : "${SAFEHOUSE:?run through tests/run.sh}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/sh-integ.XXXXXX") || exit 1
+# Not under /tmp: inside the sandbox /tmp is a private tmpfs, and the
+# built-in profiles grant it, which would blur what a test asserts.
+mkdir -p "$SH_ROOT/build/integ" || exit 1
+T=$(mktemp -d "$SH_ROOT/build/integ/t.XXXXXX") || exit 1
 trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT INT TERM
 _n=0
 
@@ -23,10 +26,11 @@ run() {
 	OUT=$(cat "$T/.out"); ERR=$(cat "$T/.err")
 }
 
-# check NAME CONDITION-COMMAND...: ok if the command succeeds
+# check NAME 'CONDITION': ok if the shell condition (eval'ed, so it may use
+# && and ||) is true.  Quote the condition as one argument.
 check() {
 	_name=$1; shift
-	if "$@"; then ok "$_name"; else
+	if eval "$*"; then ok "$_name"; else
 		not_ok "$_name"
 		echo "#   rc=$RC"; echo "#   stdout: $(printf '%s' "$OUT" | head -c 600)"
 		echo "#   stderr: $(printf '%s' "$ERR" | head -c 600)"
