@@ -14,7 +14,7 @@ CFLAGS  ?= -O2 -g
 VERSION := 0.1.0
 FUZZ_SECONDS ?= 30
 
-SH_CPPFLAGS := -D_GNU_SOURCE -DSH_VERSION='"$(VERSION)"' -Isrc
+SH_CPPFLAGS := -D_GNU_SOURCE -DSH_VERSION='"$(VERSION)"' -Isrc -Itests
 SH_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wimplicit-fallthrough -Wswitch-enum -Werror=switch-default \
 	-Wno-missing-field-initializers -Werror=implicit-function-declaration \
