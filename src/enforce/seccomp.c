@@ -10,7 +10,7 @@
  * Errors: EPERM for "not allowed here"; ENOSYS where callers are expected to
  * fall back (clone3 -> clone, listmount/statmount -> /proc); EAFNOSUPPORT for
  * socket families outside the allowlist; EPROTONOSUPPORT for netlink
- * protocols other than NETLINK_ROUTE.  A foreign architecture (ia32 int 0x80,
+ * protocols other than NETLINK_ROUTE (see socket_rules()).  A foreign architecture (ia32 int 0x80,
  * x32 via the 0x40000000 bit, which libseccomp treats as a separate ABI that
  * we never add) kills the process.
  *
@@ -196,15 +196,20 @@ static int deny_ioctls(scmp_filter_ctx ctx, struct sh_err *e)
 }
 
 /* NET-01..04, KERN-09: socket family allowlist.
- *   always:           AF_UNIX
- *   FULL / FILTERED:  AF_INET, AF_INET6 (no SOCK_RAW/SOCK_PACKET, no ICMP
- *                     "ping" sockets), and AF_NETLINK with NETLINK_ROUTE only
- *                     (getifaddrs(), if_nameindex(), glibc AI_ADDRCONFIG, Go
- *                     net.Interfaces, node os.networkInterfaces() need it;
- *                     sock_diag, audit, uevent, netfilter, xfrm, generic are
- *                     refused).
+ *   always:           AF_UNIX, and AF_NETLINK with NETLINK_ROUTE only:
+ *                     getifaddrs(), if_nameindex(), glibc AI_ADDRCONFIG, Go
+ *                     net.Interfaces and node os.networkInterfaces() (which
+ *                     throws without it) need it.  In a private netns it
+ *                     shows only lo; in fallback mode (host netns) it shows
+ *                     what /proc/net already shows; changing anything needs
+ *                     CAP_NET_ADMIN, which the sandbox does not hold.
+ *                     sock_diag (NET-03: lists host sockets), audit, uevent,
+ *                     netfilter, xfrm, generic, ... get EPROTONOSUPPORT.
+ *   FULL / FILTERED:  AF_INET, AF_INET6, without SOCK_RAW / SOCK_PACKET and
+ *                     without ICMP "ping" sockets (NET-01): EPERM.
  * Everything else (AF_PACKET, AF_VSOCK, AF_ALG, AF_BLUETOOTH, AF_KEY, RDS,
- * TIPC, ...) gets EAFNOSUPPORT, which also avoids module autoloading. */
+ * TIPC, ..., and AF_INET/6 in NONE mode) gets EAFNOSUPPORT, which also
+ * avoids module autoloading. */
 static int socket_rules(scmp_filter_ctx ctx, enum sh_net_mode net, struct sh_err *e)
 {
 	struct scmp_arg_cmp pair = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
@@ -223,16 +228,13 @@ static int socket_rules(scmp_filter_ctx ctx, enum sh_net_mode net, struct sh_err
 	if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1, &pair, "socketpair",
 		 e) < 0)
 		return -1;
-	if (!inet) {
-		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_NE, AF_UNIX);
-		return rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &c, "socket", e);
-	}
 
 	/* libseccomp allows one comparison per argument in a rule, so "not in
 	 * {...}" is spelled as one rule per denied family below SH_AF_LIMIT plus
-	 * one for everything at or above it (including high garbage). */
+	 * one for everything at or above it (including high garbage: all 64
+	 * bits are compared, so AF_INET | 1<<32 is refused, never let through). */
 	for (uint64_t f = 0; f < SH_AF_LIMIT; f++) {
-		if (f == AF_UNIX || f == AF_INET || f == AF_INET6 || f == AF_NETLINK)
+		if (f == AF_UNIX || f == AF_NETLINK || (inet && (f == AF_INET || f == AF_INET6)))
 			continue;
 		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, f);
 		if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &c, "socket",
@@ -242,6 +244,15 @@ static int socket_rules(scmp_filter_ctx ctx, enum sh_net_mode net, struct sh_err
 	struct scmp_arg_cmp big = SCMP_A0(SCMP_CMP_GE, SH_AF_LIMIT);
 	if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &big, "socket", e) < 0)
 		return -1;
+
+	struct scmp_arg_cmp nl[] = {
+		SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_NETLINK),
+		SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE),
+	};
+	if (rule(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2, nl, "netlink", e) < 0)
+		return -1;
+	if (!inet)
+		return 0;
 
 	static const struct {
 		int family;
@@ -266,11 +277,7 @@ static int socket_rules(scmp_filter_ctx ctx, enum sh_net_mode net, struct sh_err
 		    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2, ping, "ICMP", e) < 0)
 			return -1;
 	}
-	struct scmp_arg_cmp nl[] = {
-		SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_NETLINK),
-		SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE),
-	};
-	return rule(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2, nl, "netlink", e);
+	return 0;
 }
 
 static int attr(scmp_filter_ctx ctx, enum scmp_filter_attr a, uint32_t v, const char *what,

@@ -9,7 +9,10 @@
 #include "util/err.h"
 
 struct sh_seccomp_config {
-	enum sh_net_mode net; /* NONE: AF_UNIX only; FULL/FILTERED: AF_UNIX, AF_INET, AF_INET6 */
+	/* NONE: AF_UNIX only; FULL/FILTERED: AF_UNIX, AF_INET, AF_INET6 (no raw,
+	 * no ICMP).  Every mode also allows AF_NETLINK with NETLINK_ROUTE only
+	 * (getifaddrs); see socket_rules() in seccomp.c. */
+	enum sh_net_mode net;
 };
 
 /* Load the filter into the calling process (with TSYNC). */

@@ -5,6 +5,7 @@
 #include "../harness.h"
 
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <pthread.h>
 #include <sched.h>
@@ -230,7 +231,13 @@ TEST_FORK(seccomp_sockets_none)
 	CHECK_INT(sock(AF_UNIX, SOCK_DGRAM, 0), ==, 0);
 	CHECK_ERRNO(sock(AF_INET, SOCK_STREAM, 0), EAFNOSUPPORT);
 	CHECK_ERRNO(sock(AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
-	CHECK_ERRNO(sock(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), EAFNOSUPPORT);
+	CHECK_ERRNO(sock(AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT);
+	CHECK_ERRNO(sock(AF_INET, SOCK_RAW, IPPROTO_ICMP), EAFNOSUPPORT);
+	/* getifaddrs() keeps working; the dangerous netlink protocols do not */
+	CHECK_INT(sock(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), ==, 0);
+	CHECK_ERRNO(sock(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG), EPROTONOSUPPORT);
+	CHECK_ERRNO(sock(AF_NETLINK, SOCK_DGRAM, 9 /* AUDIT */), EPROTONOSUPPORT);
+	CHECK_ERRNO(sock((1L << 32) | AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), EAFNOSUPPORT);
 	CHECK_ERRNO(sock(AF_PACKET, SOCK_RAW, 0), EAFNOSUPPORT);
 	CHECK_ERRNO(sock(AF_VSOCK, SOCK_STREAM, 0), EAFNOSUPPORT);
 	CHECK_ERRNO(sock(AF_ALG, SOCK_SEQPACKET, 0), EAFNOSUPPORT);
@@ -238,6 +245,19 @@ TEST_FORK(seccomp_sockets_none)
 	int sv[2];
 	CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
 	CHECK_ERRNO(syscall(SYS_socketpair, AF_INET, SOCK_STREAM, 0, sv), EAFNOSUPPORT);
+	CHECK_ERRNO(syscall(SYS_socketpair, AF_NETLINK, SOCK_RAW, 0, sv), EAFNOSUPPORT);
+}
+
+/* getifaddrs() (netlink route) works in every mode: node's
+ * os.networkInterfaces() throws without it. */
+TEST_FORK(seccomp_getifaddrs_works_in_none)
+{
+	struct ifaddrs *ifa = NULL;
+	if (!load(SH_NETMODE_NONE))
+		return;
+	CHECK_INT(getifaddrs(&ifa), ==, 0);
+	if (ifa)
+		freeifaddrs(ifa);
 }
 
 TEST_FORK(seccomp_sockets_full)
