@@ -100,9 +100,8 @@ static void pathlist_push(struct sh_pathlist *pl, char *canon, bool is_dir)
 	sh_strv_push_take(&pl->paths, canon);
 }
 
-/* Expand, resolve and stat one entry; *canon is set on success. */
-static int resolve_entry(const char *field, const char *home, const char *base, char **canon,
-			 bool *is_dir, struct sh_err *e)
+int sh_path_resolve(const char *field, const char *home, const char *base, char **canon,
+		    bool *is_dir, struct sh_err *e)
 {
 	char *exp = sh_path_expand_tilde(field, home);
 	char *abs = (base && exp[0] != '/') ? sh_path_join(base, exp) : NULL;
@@ -136,7 +135,7 @@ int sh_pathlist_add(struct sh_pathlist *pl, const char *spec, const char *home,
 	for (size_t i = 0; i < fields.n; i++) {
 		char *c = NULL;
 		bool d = false;
-		if (resolve_entry(fields.v[i], home, base, &c, &d, e) < 0) {
+		if (sh_path_resolve(fields.v[i], home, base, &c, &d, e) < 0) {
 			if (what)
 				sh_err_prefix(e, "%s", what);
 			rc = -1;

@@ -43,6 +43,15 @@ bool sh_path_is_under(const char *path, const char *dir);
  * "a" -> ".".  Never returns NULL. */
 char *sh_path_parent(const char *path);
 
+/* One user-supplied path, resolved like a sh_pathlist_add entry but NOT
+ * split on ':' (use it for paths that are already single paths, e.g.
+ * worktree grants): "~" expanded with home, relative paths taken from base
+ * (or the current directory), canonicalised, must exist.  *canon is
+ * caller-owned; *is_dir tells a directory from anything else.  Errors as
+ * sh_path_canon. */
+int sh_path_resolve(const char *path, const char *home, const char *base, char **canon,
+		    bool *is_dir, struct sh_err *e);
+
 /* A validated, canonical list of user-supplied paths. */
 struct sh_pathlist {
 	struct sh_strv paths; /* canonical absolute paths, de-duplicated, in order */

@@ -216,3 +216,30 @@ TEST(read_small_file)
 	t_rmtree(d);
 	free(d);
 }
+
+TEST(path_resolve_single)
+{
+	char *d = t_mkdtemp(), *real = realpath(d, NULL), *c = NULL;
+	struct sh_err e = { 0 };
+	bool dir = false;
+
+	char *odd = sh_path_join(real, "a:b");
+	CK(mkdir(odd, 0700), ==, 0);
+	CK(sh_path_resolve(odd, NULL, NULL, &c, &dir, &e), ==, 0);
+	CHECK_STR(c, odd);
+	CHECK(dir);
+	free(c);
+	CK(sh_path_resolve("a:b", NULL, real, &c, &dir, &e), ==, 0);
+	CHECK_STR(c, odd);
+	free(c);
+	CK(sh_path_resolve("~/a:b", real, NULL, &c, &dir, &e), ==, 0);
+	CHECK_STR(c, odd);
+	free(c);
+	CK(sh_path_resolve("nope", NULL, real, &c, &dir, &e), ==, -1);
+	CHECK_CONTAINS(e.msg, "nope' does not exist");
+
+	free(odd);
+	free(real);
+	t_rmtree(d);
+	free(d);
+}
