@@ -3,21 +3,29 @@
  *
  * Default ALLOW with explicit denials: an allowlist breaks agents (they run
  * arbitrary toolchains), so instead we deny the syscall families that give
- * reachable kernel attack surface or cross the sandbox boundary, and a second
- * tiny filter answers ENOSYS for syscall numbers newer than the last kernel
- * this list was reviewed against (KERN-11: "new syscalls not denied").
+ * reachable kernel attack surface or cross the sandbox boundary.  A second,
+ * hand-written filter (load_extra_filter) answers ENOSYS for syscall numbers
+ * newer than the last kernel this list was reviewed against (KERN-11: "new
+ * syscalls not denied") and allowlists personality() values, which
+ * libseccomp 2.5 cannot express (one comparison per argument per rule).
  *
  * Errors: EPERM for "not allowed here"; ENOSYS where callers are expected to
  * fall back (clone3 -> clone, listmount/statmount -> /proc); EAFNOSUPPORT for
  * socket families outside the allowlist; EPROTONOSUPPORT for netlink
- * protocols other than NETLINK_ROUTE (see socket_rules()).  A foreign architecture (ia32 int 0x80,
- * x32 via the 0x40000000 bit, which libseccomp treats as a separate ABI that
- * we never add) kills the process.
+ * protocols other than NETLINK_ROUTE (see socket_rules()).  A foreign
+ * architecture (ia32 int 0x80, x32 via the 0x40000000 bit, which libseccomp
+ * treats as a separate ABI that we never add) kills the process.
  *
  * Integer arguments the kernel truncates to 32 bits (ioctl cmd, socket
  * family/type/protocol, personality) are matched on their low 32 bits where
  * the rule denies, and on all 64 bits where the rule lets something through,
- * so high garbage can only ever make a call more denied (KERN-11). */
+ * so high garbage can only ever make a call more denied (KERN-11).
+ *
+ * Contract: the caller has set PR_SET_NO_NEW_PRIVS (we do not let libseccomp
+ * set it behind the caller's back); the filter is synchronised to every
+ * thread (TSYNC).  If the second filter fails after the first was loaded,
+ * -1 is returned and the process is half-filtered: the caller must treat
+ * any failure as fatal (it does: the post-fork child exits). */
 #include "enforce/seccomp.h"
 
 #include <errno.h>
