@@ -41,9 +41,13 @@ void t_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *t_errno_name(int e);
 
 #define CHECK(c) t_check(!!(c), #c, __FILE__, __LINE__)
-#define CHECK_INT(a, op, b)                                                             \
-	t_check_int((long long)(a), #op, (long long)(b), (long long)(a) op(long long)(b), \
-		    #a, #b, __FILE__, __LINE__)
+/* Each operand is evaluated exactly once (calls with side effects are fine);
+ * the value is true when the check passed. */
+#define CHECK_INT(a, op, b)                                                          \
+	__extension__({                                                              \
+		long long t_a_ = (long long)(a), t_b_ = (long long)(b);              \
+		t_check_int(t_a_, #op, t_b_, t_a_ op t_b_, #a, #b, __FILE__, __LINE__); \
+	})
 #define CHECK_STR(a, b) t_check_str((a), (b), true, #a, #b, __FILE__, __LINE__)
 #define CHECK_STR_NE(a, b) t_check_str((a), (b), false, #a, #b, __FILE__, __LINE__)
 #define CHECK_CONTAINS(hay, needle) t_check_contains((hay), (needle), #hay, __FILE__, __LINE__)

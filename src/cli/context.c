@@ -74,17 +74,22 @@ static int resolve_workdir(struct sh_context *c, const struct sh_options *o, str
 	return 0;
 }
 
+static void add_grant(struct sh_context *c, const char *path, bool writable, bool is_dir,
+		      const char *origin)
+{
+	sh_xgrow(&c->grants, &c->grants_cap, c->ngrants + 1, sizeof(*c->grants));
+	struct sh_grant *g = &c->grants[c->ngrants++];
+	g->path = sh_xstrdup(path);
+	g->writable = writable;
+	g->is_dir = is_dir;
+	g->origin = sh_xstrdup(origin);
+}
+
 static void add_grants(struct sh_context *c, const struct sh_pathlist *pl, bool writable,
 		       const char *origin)
 {
-	for (size_t i = 0; i < pl->paths.n; i++) {
-		sh_xgrow(&c->grants, &c->grants_cap, c->ngrants + 1, sizeof(*c->grants));
-		struct sh_grant *g = &c->grants[c->ngrants++];
-		g->path = sh_xstrdup(pl->paths.v[i]);
-		g->writable = writable;
-		g->is_dir = pl->is_dir[i];
-		g->origin = sh_xstrdup(origin);
-	}
+	for (size_t i = 0; i < pl->paths.n; i++)
+		add_grant(c, pl->paths.v[i], writable, pl->is_dir[i], origin);
 }
 
 /* Add the grants of one "P1:P2" spec; base resolves relative entries. */
@@ -235,21 +240,22 @@ static int worktree_grants(struct sh_context *c, struct sh_err *e)
 	c->is_worktree = r == 1;
 	if (!c->is_worktree)
 		return 0;
-	struct sh_pathlist pl = { 0 };
-	char *spec = sh_xstrdup(c->worktree.commondir);
-	int rc = sh_pathlist_add(&pl, spec, c->home, NULL, "worktree common dir", e);
-	free(spec);
+	char *canon = NULL;
+	bool is_dir = false;
+	int rc = sh_path_resolve(c->worktree.commondir, c->home, NULL, &canon, &is_dir, e);
 	if (rc == 0)
-		add_grants(c, &pl, true, "worktree common git dir");
-	sh_pathlist_free(&pl);
+		add_grant(c, canon, true, is_dir, "worktree common git dir");
+	free(canon);
 	for (size_t i = 0; rc == 0 && i < c->worktree.siblings.n; i++) {
-		struct sh_pathlist sp = { 0 };
-		/* A sibling that vanished since detection is simply not granted. */
+		/* One path (never split on ':'); a sibling that vanished since
+		 * detection is simply not granted. */
 		struct sh_err ignored;
-		if (sh_pathlist_add(&sp, c->worktree.siblings.v[i], c->home, NULL, "sibling",
+		char *sib = NULL;
+		bool sib_dir = false;
+		if (sh_path_resolve(c->worktree.siblings.v[i], c->home, NULL, &sib, &sib_dir,
 				    &ignored) == 0)
-			add_grants(c, &sp, false, "sibling worktree (snapshot at launch)");
-		sh_pathlist_free(&sp);
+			add_grant(c, sib, false, sib_dir, "sibling worktree (snapshot at launch)");
+		free(sib);
 	}
 	return rc;
 }
