@@ -96,7 +96,7 @@ demo: deps
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(SH_CPPFLAGS) -std=gnu11
-FUZZ_CORE := $(filter-out $(wildcard src/enforce/*.c),$(CORE_SRC))
+FUZZ_CORE := $(filter-out src/enforce/% src/cli/% src/macos/%,$(CORE_SRC))
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE) $(BUILD)/gen/profiles.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) $< $(FUZZ_CORE) $(BUILD)/gen/profiles.c -o $@
