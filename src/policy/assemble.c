@@ -185,6 +185,7 @@ static void add_source(struct sh_assembly *a, const char *name, char *text,
 	a->src[a->n].text = text;
 	a->src[a->n].len = strlen(text);
 	a->src[a->n].kind = kind;
+	a->src[a->n].note = NULL;
 	a->n++;
 }
 
@@ -365,6 +366,27 @@ static char *gen_protections(const struct sh_assemble_in *in)
 	return sh_buf_take(&b);
 }
 
+/* wide-read comes after the grants (reference layering) and denies every
+ * agent's credential files, including the selected agent's own, which that
+ * agent needs.  So the selected agent (and app) profiles are applied once
+ * more right after it: other agents' tokens stay hidden, the selected
+ * agent's state stays usable. */
+static void emit_wide_read(const struct sh_assemble_in *in, struct sh_assembly *a)
+{
+	const struct sh_embedded *w = sh_catalog_find(in->cat, WIDE_READ);
+	size_t n = a->n;
+
+	sh_strv_push(&a->profiles, WIDE_READ);
+	add_source(a, WIDE_READ, sh_xstrndup(w->text, w->len), SH_SRC_PROFILE);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = a->src[i].name;
+		if (!sh_str_starts(name, L_AGENTS) && !sh_str_starts(name, L_APPS))
+			continue;
+		add_source(a, name, sh_xstrndup(a->src[i].text, a->src[i].len), SH_SRC_PROFILE);
+		a->src[a->n - 1].note = "applied again after wide-read";
+	}
+}
+
 int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct sh_err *e)
 {
 	struct sh_strv chosen = { 0 };
@@ -394,11 +416,8 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 	emit_layer(in, a, &chosen, L_APPS, false);
 	if (in->ngrants)
 		add_source(a, "<generated: grants>", gen_grants(in), SH_SRC_GENERATED);
-	if (sh_strv_contains(&chosen, WIDE_READ)) {
-		const struct sh_embedded *w = sh_catalog_find(in->cat, WIDE_READ);
-		sh_strv_push(&a->profiles, WIDE_READ);
-		add_source(a, WIDE_READ, sh_xstrndup(w->text, w->len), SH_SRC_PROFILE);
-	}
+	if (sh_strv_contains(&chosen, WIDE_READ))
+		emit_wide_read(in, a);
 	if (in->workdir)
 		add_source(a, "<generated: workdir>", gen_workdir(in), SH_SRC_GENERATED);
 	for (size_t i = 0; i < in->nappended; i++)
@@ -464,7 +483,10 @@ char *sh_assembly_render(const struct sh_assembly *a, const char *target)
 
 	sh_buf_printf(&b, ";; safehouse %s policy (target: %s)\n", SH_VERSION, target);
 	for (size_t i = 0; i < a->n; i++) {
-		sh_buf_printf(&b, "\n;; ---- %s ----\n", a->src[i].name);
+		if (a->src[i].note)
+			sh_buf_printf(&b, "\n;; ---- %s (%s) ----\n", a->src[i].name, a->src[i].note);
+		else
+			sh_buf_printf(&b, "\n;; ---- %s ----\n", a->src[i].name);
 		sh_buf_append(&b, a->src[i].text, a->src[i].len);
 		if (a->src[i].len && a->src[i].text[a->src[i].len - 1] != '\n')
 			sh_buf_putc(&b, '\n');

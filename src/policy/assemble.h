@@ -25,6 +25,7 @@ struct sh_source {
 	char *text;
 	size_t len;
 	enum sh_src_kind kind;
+	const char *note; /* static remark for the rendered header, or NULL */
 };
 
 struct sh_grant {

@@ -203,3 +203,11 @@ for line in "workdir: $W (from current directory)" "workdir config trust:" "work
 	"agent profile: 60-agents/codex.sb" "env: sanitized" "run mode:"; do
 	check "--explain has '$line'" 'has "$ERR" "$line"'
 done
+
+# --- wide-read keeps other agents' tokens hidden but not the selected agent's
+run "$S" why "$H/.codex/auth.json" --enable=wide-read -- codex
+check "wide-read: the selected agent still reads its own token" 'has "$OUT" "allow: file-read-data"'
+run "$S" why "$H/.claude/.credentials.json" --enable=wide-read -- codex
+check "wide-read: other agents tokens stay denied" 'has "$OUT" "deny: file-read-data"'
+run "$S" why "$H/.ssh/id_ed25519" --enable=wide-read -- codex
+check "wide-read: ssh keys stay denied" 'has "$OUT" "deny: file-read-data"'
