@@ -354,6 +354,7 @@ struct bld {
 	size_t nm, mcap;
 	struct smap midx;
 
+	struct smap expanded; /* "p:ARG" / "r:ARG" already expanded */
 	size_t expand_entries;
 	struct sh_plan *out;
 	unsigned care; /* rights Landlock alone must carve out */
@@ -612,6 +613,19 @@ restart:
 	free(orig);
 }
 
+/* True if this filter argument was already expanded (profiles repeat
+ * them through macros); records it otherwise. */
+static bool once(struct bld *b, const char *kind, const char *arg)
+{
+	char *k = sh_xasprintf("%s%s", kind, arg);
+	bool seen = smap_get(&b->expanded, k, NULL);
+
+	if (!seen)
+		smap_put(&b->expanded, k, 0);
+	free(k);
+	return seen;
+}
+
 static void collect_filter(struct bld *b, const struct sh_filter *f)
 {
 	switch (f->kind) {
@@ -622,7 +636,11 @@ static void collect_filter(struct bld *b, const struct sh_filter *f)
 	case SH_F_PREFIX: {
 		struct sh_strv found = { 0 };
 		bool capped = false;
-		size_t n = sh_expand_prefix(f->arg, PREFIX_MAX_ENTRIES, &found, &capped);
+		size_t n;
+
+		if (once(b, "p:", f->arg))
+			break;
+		n = sh_expand_prefix(f->arg, PREFIX_MAX_ENTRIES, &found, &capped);
 
 		/* The prefix itself may name an exact path (or its directory). */
 		add_path(b, f->arg);
@@ -639,6 +657,8 @@ static void collect_filter(struct bld *b, const struct sh_filter *f)
 		bool capped = false;
 		size_t n;
 
+		if (once(b, "r:", f->arg))
+			break;
 		if (!f->re || b->expand_entries >= EXPAND_TOTAL_MAX) {
 			if (f->re)
 				sh_strv_push_take(&b->notes->expansions,
@@ -1254,6 +1274,7 @@ static void bld_free(struct bld *b)
 	}
 	free(b->m);
 	smap_free(&b->midx);
+	smap_free(&b->expanded);
 	free(b->rule_q);
 }
 

@@ -13,6 +13,7 @@
 #include "plan/expand.h"
 #include "plan/plan.h"
 #include "policy/policy.h"
+#include "profile/profile.h"
 #include "util/str.h"
 
 /* ---- helpers ---- */
@@ -879,5 +880,107 @@ TEST(plan_workdir_in_tmp_is_bound_over_private_tmp)
 	t_rmtree(tmproot);
 	free(tmproot);
 	free(w);
+	fx_free(&f);
+}
+
+/* ---- policies compiled from SBPL text by the profile compiler ---- */
+
+static int compile(struct fx *f, const char *text)
+{
+	struct sh_profile_ctx *ctx = sh_profile_ctx_new(f->home, f->work, "linux");
+	struct sh_err e = { 0 };
+	int r = sh_profile_compile(ctx, "t.sb", text, strlen(text), &f->pol, &e);
+
+	if (r)
+		printf("#   compile: %s\n", e.msg);
+	sh_profile_ctx_free(ctx);
+	return r;
+}
+
+TEST(plan_from_profile_text_agent_layout)
+{
+	struct fx f;
+	char *p;
+
+	fx_init(&f);
+	mkdirs(f.home, "/.local/bin");
+	touch(f.home, "/.local/bin/codex");
+	CHECK_INT(compile(&f,
+			  "(version 1)\n"
+			  "(deny default)\n"
+			  "(allow process-exec)\n"
+			  "(allow file-read-metadata (literal HOME_DIR))\n"
+			  "(allow file-read* file-write* (home-subpath \"/.codex\"))\n"
+			  "(deny file-write* (home-literal \"/.codex/config.toml\"))\n"
+			  "(allow file-read* (home-prefix \"/.local/bin/codex\"))\n"
+			  "(allow file-read* file-write* (subpath WORK_DIR))\n"
+			  "(deny file-write* (workdir-subpath \"/.git/hooks\"))\n"
+			  "(deny file-read* file-write* (workdir-literal \"/.env\"))\n"
+			  "(deny file-write* (workdir-literal \"/.safehouse\"))\n"),
+		  ==, 0);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	HAS(&f, "dir %s  (t.sb:4)", f.home);
+	p = cat(f.home, "/.codex");
+	HAS(&f, "bind-rw %s  (t.sb:5)", p);
+	HAS(&f, "landlock %s rwx", p);
+	free(p);
+	p = cat(f.home, "/.codex/config.toml");
+	HAS(&f, "bind-ro %s (file)  (t.sb:6)", p);
+	free(p);
+	p = cat(f.home, "/.local/bin/codex");
+	HAS(&f, "bind-ro %s (file)  (t.sb:7)", p);
+	free(p);
+	HAS(&f, "bind-rw %s  (t.sb:8)", f.work);
+	p = cat(f.work, "/.git");
+	HAS(&f, "pin-rw %s  (t.sb:9)", p);
+	free(p);
+	p = cat(f.work, "/.git/hooks");
+	HAS(&f, "bind-ro %s  (t.sb:9)", p);
+	free(p);
+	p = cat(f.work, "/.env");
+	HAS(&f, "mask %s (file)  (t.sb:10)", p);
+	free(p);
+	p = cat(f.work, "/.safehouse");
+	CHECK(sh_strv_contains(&f.notes.missing, p));
+	free(p);
+	p = cat(f.home, "/.ssh");
+	CHECK(mount_index(&f.plan, p) < 0);
+	CHECK(!any_ll_under(&f.plan, p));
+	free(p);
+	CHECK(parents_first(&f.plan));
+	fx_free(&f);
+}
+
+TEST(plan_from_profile_text_regex_and_require)
+{
+	struct fx f;
+	char *q, *text, *p;
+
+	fx_init(&f);
+	mkdirs(f.work, "/pkg/a");
+	touch(f.work, "/pkg/a/.env.local");
+	touch(f.work, "/pkg/a/keep.txt");
+	q = re_quote(f.work);
+	text = sh_xasprintf("(version 1)\n"
+			    "(deny default)\n"
+			    "(allow file-read* file-write* (subpath WORK_DIR))\n"
+			    "(deny file-read* (regex #\"^%s/.*/\\.env[^/]*$\"))\n"
+			    "(deny file-write* (require-all (subpath WORK_DIR)"
+			    " (require-any (workdir-literal \"/pkg/a/keep.txt\"))))\n",
+			    q);
+	CHECK_INT(compile(&f, text), ==, 0);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	p = cat(f.work, "/pkg/a/.env.local");
+	HAS(&f, "mask %s (file)  (t.sb:4)", p);
+	free(p);
+	p = cat(f.work, "/pkg/a/keep.txt");
+	HAS(&f, "bind-ro %s (file)  (t.sb:5)", p);
+	free(p);
+	p = cat(f.work, "/pkg");
+	HAS(&f, "pin-rw %s", p);
+	free(p);
+	CHECK(strv_has_sub(&f.notes.expansions, "-> 1 path"));
+	free(q);
+	free(text);
 	fx_free(&f);
 }
