@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "plan/expand.h"
@@ -982,5 +984,94 @@ TEST(plan_from_profile_text_regex_and_require)
 	CHECK(strv_has_sub(&f.notes.expansions, "-> 1 path"));
 	free(q);
 	free(text);
+	fx_free(&f);
+}
+
+TEST(plan_dir_with_own_write_denied_is_pinned)
+{
+	struct fx f;
+	char *git;
+
+	fx_init(&f);
+	git = cat(f.work, "/.git");
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_SUBPATH, f.work);
+	DENY(&f.pol, "file-write*", SH_F_LITERAL, git); /* no rename/remove of .git itself */
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	HAS(&f, "pin-rw %s  (t.sb:2)", git);
+	free(git);
+	fx_free(&f);
+}
+
+TEST(plan_denied_symlink_gets_no_entry)
+{
+	struct fx f;
+	char *link;
+
+	fx_init(&f);
+	link = cat(f.home, "/lnk");
+	CHECK(symlink("/etc/passwd", link) == 0);
+	ALLOW(&f.pol, "file-read*", SH_F_SUBPATH, f.home);
+	DENY(&f.pol, "file-read*", SH_F_SUBPATH, f.home);
+	ALLOW(&f.pol, "file-read-metadata", SH_F_LITERAL, f.home);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	CHECK(mount_index(&f.plan, link) < 0);
+	free(link);
+	fx_free(&f);
+}
+
+TEST(plan_sockets_are_never_bound)
+{
+	struct fx f;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *sock;
+	int fd;
+
+	fx_init(&f);
+	sock = cat(f.home, "/agent.sock");
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		free(sock);
+		fx_free(&f);
+		SKIP("fixture path too long for a socket");
+	}
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_LITERAL, sock);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	CHECK(mount_index(&f.plan, sock) < 0);
+	CHECK(!any_ll_under(&f.plan, sock));
+	CHECK(strv_has_sub(&f.notes.warnings, "not a regular file"));
+	close(fd);
+	free(sock);
+	fx_free(&f);
+}
+
+TEST(plan_fallback_never_grants_through_symlinks)
+{
+	struct fx f;
+	char *link;
+
+	fx_init(&f);
+	link = cat(f.work, "/to-ssh");
+	{
+		char *t = cat(f.home, "/.ssh");
+		CHECK(symlink(t, link) == 0);
+		free(t);
+	}
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_SUBPATH, f.work);
+	{
+		char *env = cat(f.work, "/.env");
+		DENY(&f.pol, "file-read*", SH_F_LITERAL, env);
+		free(env);
+	}
+	CHECK_INT(fx_build(&f, true), ==, 0);
+	/* the split lists the workdir: the symlink entry must not get a rule */
+	CHECK(!any_ll_under(&f.plan, link));
+	{
+		char *ssh = cat(f.home, "/.ssh");
+		CHECK(!any_ll_under(&f.plan, ssh));
+		free(ssh);
+	}
+	free(link);
 	fx_free(&f);
 }
