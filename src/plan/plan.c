@@ -572,9 +572,8 @@ restart:
 		}
 		if (S_ISLNK(l->mode)) {
 			char *t, *np;
-			size_t si = add_cand(b, pre);
 
-			(void)si;
+			add_cand(b, pre); /* the link itself: a SYMLINK entry if visible */
 			if (!trusted_link(b, pre, l) || hops++ >= MAX_LINK_HOPS ||
 			    in_builtin_dev_proc(pre) || !(t = read_link(pre))) {
 				free(pre);
