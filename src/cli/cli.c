@@ -15,7 +15,11 @@
 #include "cli/run.h"
 #include "policy/assemble.h"
 #include "profile/profile.h"
+#include "render/macos.h"
 #include "util/path.h"
+#ifdef __APPLE__
+#include "macos/exec.h"
+#endif
 
 static int compile_assembly(const struct sh_context *c, const struct sh_assembly *a,
 			    struct sh_policy *p, struct sh_err *e)
@@ -129,6 +133,21 @@ static const char *run_mode(const struct sh_options *o)
 	return o->output ? "write policy to --output and run the command" : "run the command sandboxed";
 }
 
+/* The policy text for the target: concatenated sources for Linux, a
+ * complete sandbox-exec policy for macOS (render/macos.h).  NULL on error. */
+static char *render_policy(const struct sh_context *c, const struct sh_assembly *a,
+			   const struct sh_policy *p, struct sh_err *e)
+{
+	struct sh_macos_render_in mi = { a, c->home, c->workdir, SH_NETMODE_NONE, 0 };
+	char *text = NULL;
+
+	if (strcmp(c->target, "macos") != 0)
+		return sh_assembly_render(a, c->target);
+	/* The proxy port stays 0 until the filtering proxy exists (docs/macos.md). */
+	mi.net = sh_macos_net_mode(p);
+	return sh_macos_render(&mi, &text, e) < 0 ? NULL : text;
+}
+
 static int act(const struct sh_context *c, const struct sh_assembly *a, const struct sh_policy *p,
 	       struct sh_err *e)
 {
@@ -140,7 +159,8 @@ static int act(const struct sh_context *c, const struct sh_assembly *a, const st
 		return do_why(c, p);
 	if (o->print_plan)
 		return sh_run_print_plan(c, a, p, e);
-	text = sh_assembly_render(a, c->target);
+	if (!(text = render_policy(c, a, p, e)))
+		return -1;
 	if (o->to_stdout) {
 		fputs(text, stdout);
 		free(text);
@@ -149,16 +169,25 @@ static int act(const struct sh_context *c, const struct sh_assembly *a, const st
 	}
 	if (o->output || o->argc == 0) {
 		rc = write_policy(text, o->output, &path, e);
-		free(text);
-		if (rc < 0)
-			return -1;
-		if (o->argc == 0)
+		if (rc == 0 && o->argc == 0)
 			printf("%s\n", path);
 		free(path);
-		if (o->argc == 0)
-			return SH_EXIT_OK;
-	} else
+		if (rc < 0 || o->argc == 0) {
+			free(text);
+			return rc < 0 ? -1 : SH_EXIT_OK;
+		}
+	}
+	if (strcmp(c->target, "macos") == 0) {
+#ifdef __APPLE__
+		rc = sh_macos_run(c, a, text, e);
+#else
+		rc = sh_fail(e, SH_EXIT_USAGE, 0, "a --target=macos policy can only run on macOS; "
+			     "use --stdout or --output here");
+#endif
 		free(text);
+		return rc;
+	}
+	free(text);
 	return sh_run_command(c, a, p, e);
 }
 
