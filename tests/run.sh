@@ -45,7 +45,7 @@ if [ "$(id -u)" = 0 ] && [ "${SH_NO_USER_RUN:-0}" != 1 ]; then
 		uhome=$(getent passwd "$TEST_USER" | cut -d: -f6)
 		userdir=$(mktemp -d "${uhome:-/home/$TEST_USER}/sh-run.XXXXXX")
 		chmod 755 "$userdir"
-		(cd "$ROOT" && tar cf - --exclude=./.git --exclude="./$BUILD/integ" --exclude=./build-fuzz \
+		(cd "$ROOT" && tar cf - --exclude=./.git --exclude=./build-fuzz \
 			--exclude=./build-sanitize . ) | (cd "$userdir" && tar xf -)
 		chown -R "$TEST_USER" "$userdir"
 		tally "all tiers as unprivileged user $TEST_USER" \

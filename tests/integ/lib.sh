@@ -4,10 +4,13 @@
 # ok/not_ok/skip reporting and a few assertion helpers.
 set -u
 : "${SAFEHOUSE:?run through tests/run.sh}"
-# Not under /tmp: inside the sandbox /tmp is a private tmpfs, and the
-# built-in profiles grant it, which would blur what a test asserts.
-mkdir -p "$SH_ROOT/build/integ" || exit 1
-T=$(mktemp -d "$SH_ROOT/build/integ/t.XXXXXX") || exit 1
+# Never under /tmp (wherever the checkout lives): inside the sandbox /tmp is a
+# private tmpfs, and the built-in profiles grant it, which would blur what a
+# test asserts.  /var/tmp is not granted by any profile.
+_base=/var/tmp
+[ -d "$_base" ] && [ -w "$_base" ] || _base="$HOME"
+case "$_base" in /tmp|/tmp/*) echo "not ok - no scratch directory outside /tmp"; exit 1 ;; esac
+T=$(mktemp -d "$_base/sh-integ.XXXXXX") || exit 1
 trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT INT TERM
 _n=0
 
