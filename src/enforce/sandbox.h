@@ -6,9 +6,28 @@
 #include "util/err.h"
 
 /* Run plan->argv under the plan.  Returns the command's exit status
- * (0-255; 128+N when killed by signal N), or -1 with *e filled (exit_code
- * SH_EXIT_SETUP, message naming the step that failed) when the sandbox could
- * not be set up.  126/127 when the command is not executable / not found. */
+ * (0-255; 128+N when killed by signal N), or -1 with *e filled when the
+ * command could not be started:
+ *   e->exit_code SH_EXIT_SETUP (125): the sandbox could not be set up; the
+ *     message names the step ("mount: ...", "landlock: ...", "chdir: ...");
+ *   SH_EXIT_NOEXEC (126): found but not executable (EACCES, ENOEXEC, ...);
+ *   SH_EXIT_NOTFOUND (127): not found (argv[0] without '/' is searched in
+ *     PATH from plan->envp, inside the sandbox's view).
+ * The caller reports *e and exits with e->exit_code.
+ *
+ * Requirements: plan->argv and plan->envp non-NULL (argv[0] non-NULL); the
+ * caller is single-threaded.  The calling process is hardened for good
+ * (sh_harden_self: not dumpable, no core files); everything else it changes
+ * for the duration (terminal mode, signal mask and dispositions of SIGPIPE
+ * and SIGCHLD) is restored before returning. */
 int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e);
+
+struct sh_sandbox_opts {
+	int landlock_min_abi; /* refuse to run on an older Landlock ABI (default 1) */
+};
+
+void sh_sandbox_opts_init(struct sh_sandbox_opts *o);
+int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opts *o,
+			 struct sh_err *e);
 
 #endif

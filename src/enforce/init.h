@@ -1,0 +1,26 @@
+/* The sandbox's pid 1.  Linux-only.
+ *
+ * A pid namespace's init must reap every orphan (or zombies pile up), and
+ * ignores signals it has no handler for; when it exits the kernel SIGKILLs
+ * everything else in the namespace, which is how nothing of a session
+ * outlives it (threats.md PROC-06, TERM-04). */
+#ifndef SH_INIT_H
+#define SH_INIT_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+/* Signals init forwards to the command: SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGUSR1, SIGUSR2, SIGWINCH.  Fills *set with those plus SIGCHLD. */
+void sh_init_sigset(sigset_t *set);
+
+/* Shell-style status: exit code, or 128+N when killed by signal N. */
+int sh_status_code(int wstatus);
+
+/* Run as init until the command (pid cmd, our child) exits, then return its
+ * status (sh_status_code).  The caller must have blocked sh_init_sigset()
+ * BEFORE forking cmd (so no SIGCHLD is lost) and must not hold anything the
+ * command should not see.  Every other child is reaped as it exits. */
+int sh_init_run(pid_t cmd);
+
+#endif

@@ -1,0 +1,240 @@
+/* Own pty + I/O relay. */
+#include "enforce/pty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "enforce/harden.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int sh_term_setup(struct sh_term *t, struct sh_err *e)
+{
+	memset(t, 0, sizeof(*t));
+	t->master = t->slave = t->in_fd = t->out_fd = t->size_fd = -1;
+	for (int i = 0; i < 3; i++)
+		t->is_tty[i] = isatty(i) == 1;
+	if (!t->is_tty[0] && !t->is_tty[1] && !t->is_tty[2])
+		return 0;
+
+	t->in_fd = t->is_tty[0] ? 0 : -1;
+	t->out_fd = t->is_tty[1] || !t->is_tty[2] ? 1 : 2;
+	t->size_fd = t->is_tty[0] ? 0 : t->is_tty[1] ? 1 : 2;
+
+	t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t->master < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot allocate a pseudo-terminal");
+	if (grantpt(t->master) < 0 || unlockpt(t->master) < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot unlock the pseudo-terminal");
+		goto fail;
+	}
+	/* TIOCGPTPEER (4.13) opens the slave without a path lookup. */
+	t->slave = ioctl(t->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t->slave < 0) {
+		char name[128];
+		if (ptsname_r(t->master, name, sizeof(name)) != 0) {
+			sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot name the pseudo-terminal");
+			goto fail;
+		}
+		t->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (t->slave < 0) {
+			sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot open '%s'", name);
+			goto fail;
+		}
+	}
+	int fl = fcntl(t->master, F_GETFL);
+	if (fl < 0 || fcntl(t->master, F_SETFL, fl | O_NONBLOCK) < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot make the master non-blocking");
+		goto fail;
+	}
+	/* The inner line discipline behaves like the user's terminal (erase
+	 * character, IUTF8, ...); ignore failure: defaults are fine. */
+	struct termios tio;
+	if (tcgetattr(t->size_fd, &tio) == 0)
+		(void)tcsetattr(t->slave, TCSANOW, &tio);
+	sh_term_sync_winsize(t);
+	t->active = true;
+	return 0;
+fail:
+	sh_closep(&t->slave);
+	sh_closep(&t->master);
+	return -1;
+}
+
+int sh_term_raw(struct sh_term *t, struct sh_err *e)
+{
+	struct termios raw;
+
+	if (!t->active || t->in_fd < 0 || t->raw)
+		return 0;
+	if (tcgetattr(t->in_fd, &t->saved) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot read the terminal settings");
+	raw = t->saved;
+	cfmakeraw(&raw);
+	if (tcsetattr(t->in_fd, TCSADRAIN, &raw) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot switch the terminal to raw mode");
+	t->raw = true;
+	return 0;
+}
+
+void sh_term_restore(struct sh_term *t)
+{
+	if (!t->raw)
+		return;
+	while (tcsetattr(t->in_fd, TCSADRAIN, &t->saved) < 0 && errno == EINTR)
+		;
+	t->raw = false;
+}
+
+void sh_term_sync_winsize(const struct sh_term *t)
+{
+	struct winsize ws;
+	if (t->master >= 0 && t->size_fd >= 0 && ioctl(t->size_fd, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(t->master, TIOCSWINSZ, &ws);
+}
+
+int sh_term_attach(const struct sh_term *t)
+{
+	int ctty = -1;
+
+	if (!t->active)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (!t->is_tty[i])
+			continue;
+		if (dup2(t->slave, i) < 0)
+			return -1;
+		if (ctty < 0)
+			ctty = i;
+	}
+	if (t->slave > 2)
+		close(t->slave);
+	if (ioctl(ctty, TIOCSCTTY, 0) < 0)
+		return -1;
+	return 0;
+}
+
+void sh_term_close_slave(struct sh_term *t)
+{
+	sh_closep(&t->slave);
+}
+
+enum { P_IN, P_MASTER, P_OUT };
+
+void sh_term_poll_prepare(const struct sh_term *t, struct pollfd *p)
+{
+	for (int i = 0; i < SH_TERM_NPOLL; i++)
+		p[i] = (struct pollfd){ .fd = -1 };
+	if (!t->active)
+		return;
+	if (t->in_fd >= 0 && !t->in_eof && t->inlen == 0)
+		p[P_IN] = (struct pollfd){ .fd = t->in_fd, .events = POLLIN };
+	short ev = 0;
+	if (!t->master_eof && t->outlen == 0)
+		ev |= POLLIN;
+	if (!t->master_eof && t->inlen > 0)
+		ev |= POLLOUT;
+	if (ev)
+		p[P_MASTER] = (struct pollfd){ .fd = t->master, .events = ev };
+	if (t->outlen > 0)
+		p[P_OUT] = (struct pollfd){ .fd = t->out_fd, .events = POLLOUT };
+}
+
+static bool transient(int err)
+{
+	return err == EINTR || err == EAGAIN || err == EWOULDBLOCK;
+}
+
+static void flush_out(struct sh_term *t)
+{
+	ssize_t n = write(t->out_fd, t->outbuf + t->outoff, t->outlen - t->outoff);
+	if (n < 0 && transient(errno))
+		return;
+	if (n <= 0) { /* EPIPE, EIO: nobody reads our output any more; discard */
+		t->out_broken = true;
+		t->outlen = t->outoff = 0;
+		return;
+	}
+	t->outoff += (size_t)n;
+	if (t->outoff == t->outlen)
+		t->outlen = t->outoff = 0;
+}
+
+static void read_master(struct sh_term *t)
+{
+	ssize_t n = read(t->master, t->outbuf, sizeof(t->outbuf));
+	if (n < 0 && transient(errno))
+		return;
+	if (n <= 0) { /* EIO: every slave fd is closed */
+		t->master_eof = true;
+		return;
+	}
+	if (t->out_broken)
+		return;
+	t->outlen = (size_t)n;
+	t->outoff = 0;
+}
+
+void sh_term_poll_handle(struct sh_term *t, const struct pollfd *p)
+{
+	if (!t->active)
+		return;
+	if (p[P_IN].fd >= 0 && p[P_IN].revents) {
+		ssize_t n = read(t->in_fd, t->inbuf, sizeof(t->inbuf));
+		if (n > 0) {
+			t->inlen = (size_t)n;
+			t->inoff = 0;
+		} else if (n == 0 || !transient(errno)) {
+			t->in_eof = true; /* the terminal hung up */
+		}
+	}
+	if (p[P_MASTER].fd >= 0 && (p[P_MASTER].revents & POLLOUT)) {
+		ssize_t n = write(t->master, t->inbuf + t->inoff, t->inlen - t->inoff);
+		if (n > 0) {
+			t->inoff += (size_t)n;
+			if (t->inoff == t->inlen)
+				t->inlen = t->inoff = 0;
+		} else if (n < 0 && !transient(errno)) {
+			t->inlen = t->inoff = 0;
+		}
+	}
+	if (p[P_MASTER].fd >= 0 && (p[P_MASTER].revents & (POLLIN | POLLHUP | POLLERR)) &&
+	    t->outlen == 0)
+		read_master(t);
+	if (p[P_OUT].fd >= 0 && p[P_OUT].revents)
+		flush_out(t);
+}
+
+void sh_term_drain(struct sh_term *t)
+{
+	if (!t->active)
+		return;
+	for (int guard = 0; guard < 4096; guard++) {
+		if (t->outlen > 0) {
+			if (!t->out_broken &&
+			    sh_write_all(t->out_fd, t->outbuf + t->outoff, t->outlen - t->outoff) < 0)
+				t->out_broken = true;
+			t->outlen = t->outoff = 0;
+		}
+		if (t->master_eof)
+			break;
+		read_master(t);
+		if (t->outlen == 0 && !t->master_eof)
+			break; /* EAGAIN: a straggler still holds the slave; stop here */
+	}
+}
+
+void sh_term_close(struct sh_term *t)
+{
+	sh_term_restore(t);
+	sh_closep(&t->slave);
+	sh_closep(&t->master);
+	t->active = false;
+}

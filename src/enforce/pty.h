@@ -1,0 +1,70 @@
+/* The sandbox's own terminal (threats.md TERM-01..04).  Linux-only.
+ *
+ * When any of fds 0, 1, 2 is a terminal, the command gets a fresh pty
+ * instead: each of those fds becomes the pty slave, the slave is the
+ * controlling tty of the command's new session, and the launcher relays
+ * bytes between the real terminal and the pty master.  So TIOCSTI inside
+ * reaches only our pty, terminal queries are answered by our pty, and when
+ * the session ends the master is closed: nothing inside can keep reading the
+ * user's keyboard.  Fds that are not terminals (pipes, files) are passed
+ * through untouched, so `safehouse cmd > out` stays byte-exact.
+ *
+ * The real terminal (stdin, when it is one) is switched to raw mode for the
+ * duration; sh_term_restore() undoes it and is safe to call repeatedly. */
+#ifndef SH_PTY_H
+#define SH_PTY_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <termios.h>
+
+#include "util/err.h"
+
+#define SH_TERM_NPOLL 3
+
+struct sh_term {
+	bool active;     /* a pty was allocated */
+	int master;      /* launcher side, non-blocking, O_CLOEXEC */
+	int slave;       /* handed to the child; the launcher closes its copy after the spawn */
+	bool is_tty[3];  /* which of 0, 1, 2 were terminals (they get the slave) */
+	int in_fd;       /* 0 if stdin is a terminal (keystrokes to relay), else -1 */
+	int out_fd;      /* where pty output goes: 1, or 2 if only stderr is a terminal */
+	int size_fd;     /* a real terminal to read the window size from */
+	bool raw;        /* in_fd is in raw mode; saved holds the original settings */
+	struct termios saved;
+	/* relay state */
+	char inbuf[4096], outbuf[16384];
+	size_t inlen, inoff, outlen, outoff;
+	bool in_eof, master_eof, out_broken;
+};
+
+/* Decide and allocate: t->active is false (and nothing is done) when none of
+ * 0, 1, 2 is a terminal.  Copies the terminal's settings and window size to
+ * the pty. */
+int sh_term_setup(struct sh_term *t, struct sh_err *e);
+/* Switch stdin (if it is a terminal) to raw mode. */
+int sh_term_raw(struct sh_term *t, struct sh_err *e);
+/* Restore the terminal settings saved by sh_term_raw.  Idempotent. */
+void sh_term_restore(struct sh_term *t);
+/* Copy the real terminal's window size to the pty (the kernel then sends
+ * SIGWINCH to the pty's foreground process group). */
+void sh_term_sync_winsize(const struct sh_term *t);
+/* In the child, after setsid(): put the slave on the fds that were
+ * terminals and make it the controlling tty.  0, or -1 with errno. */
+int sh_term_attach(const struct sh_term *t);
+/* Launcher, after the spawn: close the slave so that the master sees EOF
+ * when the last process inside closes it. */
+void sh_term_close_slave(struct sh_term *t);
+
+/* Relay: fill exactly SH_TERM_NPOLL entries (fd -1 when unused), poll, then
+ * hand the same array back. */
+void sh_term_poll_prepare(const struct sh_term *t, struct pollfd *p);
+void sh_term_poll_handle(struct sh_term *t, const struct pollfd *p);
+/* After the command exited: copy whatever output is left, without blocking
+ * on the master. */
+void sh_term_drain(struct sh_term *t);
+/* Restore and close everything. */
+void sh_term_close(struct sh_term *t);
+
+#endif

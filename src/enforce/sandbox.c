@@ -1,0 +1,547 @@
+/* sh_sandbox_exec(): the one place that performs the irreversible steps, in
+ * one documented order (style.md P7).
+ *
+ * Processes:
+ *   launcher (the caller) --clone(new user/mnt/pid/ipc/uts/cgroup[/net])--> init
+ *   init (pid 1 inside) builds the view, then forks --> command
+ * In fallback mode (plan->use_userns false) the launcher forks the command
+ * directly and there is no namespace and no mount view.
+ *
+ * Errors before execve travel as a struct sh_err over an O_CLOEXEC pipe
+ * (atomic: smaller than PIPE_BUF); EOF on it means execve succeeded. */
+#include "enforce/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "enforce/harden.h"
+#include "enforce/init.h"
+#include "enforce/landlock.h"
+#include "enforce/mountns.h"
+#include "enforce/pty.h"
+#include "enforce/seccomp.h"
+#include "enforce/userns.h"
+
+_Static_assert(sizeof(struct sh_err) < 4096, "status record must fit in PIPE_BUF");
+
+/* Signals the launcher takes over while the command runs. */
+static const int relay_sigs[] = { SIGINT,  SIGTERM,  SIGHUP, SIGQUIT, SIGUSR1,
+				  SIGUSR2, SIGWINCH, SIGCHLD, SIGCONT, SIGTSTP };
+/* Of those, forwarded to the command (via init). */
+static const int fwd_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+#define NFWD (sizeof(fwd_sigs) / sizeof(fwd_sigs[0]))
+
+struct run {
+	const struct sh_plan *plan;
+	const struct sh_sandbox_opts *opts;
+	struct sh_term *term;
+	sigset_t oldmask;              /* the caller's mask, given back to the command */
+	bool fwd_ignored[NFWD];        /* the caller ignored fwd_sigs[i]: keep it ignored */
+	bool pipe_ignored;
+	pid_t launcher;
+	int errfd;                     /* write end of the status pipe (O_CLOEXEC) */
+	int syncfd;                    /* init's end of the handshake socket */
+};
+
+__attribute__((noreturn)) static void child_die(const struct run *r, struct sh_err *e)
+{
+	if (e->exit_code == 0)
+		e->exit_code = SH_EXIT_SETUP;
+	(void)sh_write_all(r->errfd, e, sizeof(*e));
+	_exit(e->exit_code);
+}
+
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+__attribute__((noreturn)) static void exec_failed(const struct run *r, int err, const char *cmd)
+{
+	struct sh_err e;
+	memset(&e, 0, sizeof(e));
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		if (strchr(cmd, '/'))
+			sh_fail(&e, SH_EXIT_NOTFOUND, err, "exec: cannot run '%s'", cmd);
+		else
+			sh_fail(&e, SH_EXIT_NOTFOUND, 0, "exec: '%s': command not found", cmd);
+		break;
+	case EACCES:
+	case EPERM:
+	case ENOEXEC:
+	case EISDIR:
+	case ETXTBSY:
+		sh_fail(&e, SH_EXIT_NOEXEC, err, "exec: cannot run '%s'", cmd);
+		break;
+	default:
+		sh_fail(&e, SH_EXIT_SETUP, err, "exec: cannot run '%s'", cmd);
+		break;
+	}
+	child_die(r, &e);
+}
+
+/* execve, with a PATH search (from the command's own environment, in the
+ * sandbox's view) when argv[0] has no '/'.  Empty PATH elements are skipped
+ * rather than meaning ".": the cwd is the attacker-writable workdir. */
+__attribute__((noreturn)) static void exec_command(const struct run *r)
+{
+	char *const *argv = r->plan->argv;
+	char *const *envp = r->plan->envp;
+	const char *cmd = argv[0];
+
+	if (strchr(cmd, '/')) {
+		execve(cmd, argv, envp);
+		exec_failed(r, errno, cmd);
+	}
+	const char *path = env_get(envp, "PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	int seen = 0;
+	for (const char *p = path; *p;) {
+		const char *end = strchrnul(p, ':');
+		char buf[4096];
+		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - p), p, cmd);
+		if (end > p && n > 0 && (size_t)n < sizeof(buf)) {
+			execve(buf, argv, envp);
+			switch (errno) {
+			case ENOENT:
+			case ENOTDIR:
+			case ENAMETOOLONG:
+				break;
+			case EACCES:
+				seen = EACCES; /* keep looking, as execvp does */
+				break;
+			default:
+				exec_failed(r, errno, cmd);
+			}
+		}
+		p = *end ? end + 1 : end;
+	}
+	exec_failed(r, seen ? seen : ENOENT, cmd);
+}
+
+/* The command process: the last steps, in order, then execve.  Never
+ * returns; failures go to the status pipe. */
+__attribute__((noreturn)) static void command_main(const struct run *r)
+{
+	const struct sh_plan *p = r->plan;
+	struct sh_err e;
+	memset(&e, 0, sizeof(e));
+
+	/* Signal state as the caller had it (ignored stays ignored), not as
+	 * init or the launcher set it up. */
+	for (size_t i = 0; i < NFWD; i++)
+		signal(fwd_sigs[i], r->fwd_ignored[i] ? SIG_IGN : SIG_DFL);
+	signal(SIGPIPE, r->pipe_ignored ? SIG_IGN : SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
+
+	/* c1. New session; the pty slave (if any) is its controlling tty. */
+	if (setsid() < 0) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "session: setsid failed");
+		child_die(r, &e);
+	}
+	if (sh_term_attach(r->term) < 0) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "pty: cannot make the pty the controlling terminal");
+		child_die(r, &e);
+	}
+	/* c2. Working directory, resolved in the final view. */
+	const char *cwd = p->cwd ? p->cwd : "/";
+	if (chdir(cwd) < 0) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "chdir: cannot enter '%s'", cwd);
+		child_die(r, &e);
+	}
+	/* c3. No capabilities (in our user namespace init still holds them;
+	 * for a root caller exec would otherwise keep them). */
+	if (sh_drop_caps(&e) < 0)
+		child_die(r, &e);
+	/* c4. no_new_privs: required by c5 and c7 without CAP_SYS_ADMIN, and
+	 * makes setuid/file capabilities inert (PRIV-01). */
+	if (sh_set_no_new_privs(&e) < 0)
+		child_die(r, &e);
+	/* c5. Landlock, from the same plan (second layer; the only one in
+	 * fallback mode). */
+	int abi = sh_landlock_abi(NULL);
+	uint16_t port = p->proxy_port;
+	struct sh_landlock_config ll = {
+		.rules = p->ll,
+		.nrules = p->nll,
+		.min_abi = r->opts->landlock_min_abi,
+		.restrict_tcp = p->net == SH_NETMODE_FILTERED,
+		.connect_ports = &port,
+		.nports = p->net == SH_NETMODE_FILTERED ? 1 : 0,
+		/* ABI 6+.  Below that the pid/net namespaces are what keep
+		 * signals and abstract sockets in; doctor reports it. */
+		.scope_abstract_unix = abi >= 6,
+		.scope_signal = abi >= 6,
+	};
+	if (sh_landlock_apply(&ll, &e) < 0) {
+		if (strncmp(e.msg, "landlock", 8) != 0)
+			sh_err_prefix(&e, "landlock");
+		child_die(r, &e);
+	}
+	/* c6. Nothing but 0, 1, 2 crosses execve (LAUNCH-02); the status pipe
+	 * is O_CLOEXEC and so reports until the exec itself. */
+	if (sh_cloexec_from(3, &e) < 0)
+		child_die(r, &e);
+	/* c7. seccomp last: it may forbid calls the steps above needed. */
+	struct sh_seccomp_config sc = { .net = p->net };
+	if (sh_seccomp_apply(&sc, &e) < 0) {
+		if (strncmp(e.msg, "seccomp", 7) != 0)
+			sh_err_prefix(&e, "seccomp");
+		child_die(r, &e);
+	}
+	/* c8. */
+	exec_command(r);
+}
+
+/* Pid 1 of the new pid namespace.  Never returns. */
+__attribute__((noreturn)) static void init_main(struct run *r)
+{
+	const struct sh_plan *p = r->plan;
+	struct sh_err e;
+	char c = 'r';
+	memset(&e, 0, sizeof(e));
+
+	/* i1. Die with the launcher: init's exit then kills the whole
+	 * namespace (PROC-06, TERM-04). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "init: cannot set the parent-death signal");
+		child_die(r, &e);
+	}
+	/* i2. Handshake: the launcher writes our uid/gid maps.  Our /proc
+	 * files are only writable for it while we are dumpable; EOF means it
+	 * gave up (it reports the error). */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (sh_write_all(r->syncfd, &c, 1) < 0 || sh_read_full(r->syncfd, &c, 1) != 1 || c != 'g')
+		_exit(SH_EXIT_SETUP);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	close(r->syncfd);
+	r->syncfd = -1;
+
+	/* i3. Nothing of the launcher's beyond what we need. */
+	int keep[] = { 0, 1, 2, r->errfd, r->term->slave };
+	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
+		child_die(r, &e);
+	/* i4. Init never holds the real terminal: its tty fds become the pty
+	 * slave too, and it leaves the launcher's session. */
+	for (int i = 0; i < 3; i++)
+		if (r->term->active && r->term->is_tty[i] && dup2(r->term->slave, i) < 0) {
+			sh_fail(&e, SH_EXIT_SETUP, errno, "pty: dup2 failed");
+			child_die(r, &e);
+		}
+	if (setsid() < 0) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "session: setsid failed");
+		child_die(r, &e);
+	}
+	/* i5. uts and net namespaces. */
+	if (sh_uts_set_hostname(p->hostname ? p->hostname : "safehouse", &e) < 0)
+		child_die(r, &e);
+	if (p->net != SH_NETMODE_FULL && sh_netns_lo_up(&e) < 0)
+		child_die(r, &e);
+	/* i6. The view: private propagation, new root, the plan's mounts,
+	 * read-only skeleton, pivot_root, old root detached. */
+	if (sh_mountns_build(p->mounts, p->nmounts, &e) < 0)
+		child_die(r, &e);
+	/* i7. Init needs no capability from here on (signals and wait work
+	 * within the same uid). */
+	if (sh_drop_caps(&e) < 0)
+		child_die(r, &e);
+	/* i8. The command.  Init's signals are blocked before the fork so no
+	 * SIGCHLD or forwarded signal is lost. */
+	sigset_t set;
+	sh_init_sigset(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pid_t cmd = fork();
+	if (cmd < 0) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "init: cannot fork the command");
+		child_die(r, &e);
+	}
+	if (cmd == 0)
+		command_main(r);
+	close(r->errfd);
+	if (r->term->active)
+		sh_term_close_slave(r->term);
+	_exit(sh_init_run(cmd));
+}
+
+/* Fallback mode: the command is the launcher's direct child. */
+__attribute__((noreturn)) static void fallback_main(struct run *r)
+{
+	struct sh_err e;
+	memset(&e, 0, sizeof(e));
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != r->launcher) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "session: cannot tie the command to the launcher");
+		child_die(r, &e);
+	}
+	int keep[] = { 0, 1, 2, r->errfd, r->term->slave };
+	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
+		child_die(r, &e);
+	command_main(r);
+}
+
+/* Launcher side of the handshake with init. */
+static int write_maps(pid_t pid, int sync, struct sh_err *e)
+{
+	char c;
+	if (sh_read_full(sync, &c, 1) != 1 || c != 'r')
+		return 1; /* init failed early: its status record says why */
+	if (sh_userns_write_maps(pid, geteuid(), getegid(), e) < 0)
+		return -1;
+	c = 'g';
+	if (sh_write_all(sync, &c, 1) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "namespaces: handshake with init failed");
+	return 0;
+}
+
+static void drain_signalfd(int sfd)
+{
+	struct signalfd_siginfo si;
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+}
+
+/* Relay the terminal and signals until the child exits; returns its
+ * status code. */
+static int supervise(pid_t pid, int sfd, struct sh_term *t)
+{
+	struct pollfd pfd[1 + SH_TERM_NPOLL];
+	int status = -1;
+
+	while (status < 0) {
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		sh_term_poll_prepare(t, pfd + 1);
+		if (poll(pfd, 1 + SH_TERM_NPOLL, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* cannot happen with valid fds; fall through to a blocking wait */
+		}
+		struct signalfd_siginfo si;
+		while (pfd[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			int st;
+			switch (si.ssi_signo) {
+			case SIGCHLD:
+				if (waitpid(pid, &st, WNOHANG) == pid)
+					status = sh_status_code(st);
+				break;
+			case SIGCONT: /* our shell may have reset the terminal while we were stopped */
+				if (t->active) {
+					struct sh_err ignored;
+					(void)sh_term_raw(t, &ignored);
+					sh_term_sync_winsize(t);
+				}
+				break;
+			case SIGTSTP:
+				sh_term_restore(t);
+				kill(getpid(), SIGSTOP);
+				break;
+			case SIGWINCH:
+				if (t->active) {
+					sh_term_sync_winsize(t);
+					break;
+				}
+				kill(pid, SIGWINCH);
+				break;
+			default:
+				kill(pid, (int)si.ssi_signo); /* init forwards to the command */
+				break;
+			}
+		}
+		sh_term_poll_handle(t, pfd + 1);
+	}
+	if (status < 0) {
+		int st;
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				return 255;
+		status = sh_status_code(st);
+	}
+	sh_term_drain(t);
+	return status;
+}
+
+void sh_sandbox_opts_init(struct sh_sandbox_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->landlock_min_abi = 1;
+}
+
+int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
+{
+	struct sh_sandbox_opts o;
+	sh_sandbox_opts_init(&o);
+	return sh_sandbox_exec_opts(plan, &o, e);
+}
+
+/* THE ORDER.  Each step relies on the ones before it.
+ *
+ * Launcher:
+ *   1. harden itself: not dumpable, no core files (sh_harden_self)
+ *   2. terminal: if any of 0/1/2 is a tty, allocate our own pty (settings
+ *      and window size copied), stdin to raw mode (restored on every path
+ *      out of here; SIGTSTP/SIGCONT handled)
+ *   3. block the relayed signals (before any child exists, so none is lost)
+ *      and take them through a signalfd; SIGPIPE ignored while relaying
+ *   4. status pipe (O_CLOEXEC) and, with namespaces, a handshake socket
+ *   5. clone into new user+mount+pid+ipc+uts+cgroup namespaces, plus net
+ *      unless net == FULL (fallback: plain fork)
+ *   6. write setgroups "deny", uid_map, gid_map of init (caller's ids
+ *      mapped to themselves), then release init
+ *   7. read the status pipe to EOF (= execve succeeded) or an error record
+ *   8. relay pty and signals (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
+ *      forwards them), wait for init, return its status
+ * Init (pid 1, see init_main):
+ *   i1 PR_SET_PDEATHSIG(SIGKILL)  i2 handshake  i3 close inherited fds
+ *   i4 pty slave on its tty fds, setsid  i5 hostname, lo up
+ *   i6 mount view + pivot_root  i7 drop its capabilities
+ *   i8 fork the command, then reap/forward until it exits
+ * Command (see command_main):
+ *   c1 setsid + TIOCSCTTY on the pty slave  c2 chdir(cwd)  c3 drop caps
+ *   c4 PR_SET_NO_NEW_PRIVS  c5 Landlock  c6 close_range(3, ~0U, CLOEXEC)
+ *   c7 seccomp (last)  c8 execve, PATH searched inside the view */
+int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opts *opts,
+			 struct sh_err *e)
+{
+	struct sh_term term;
+	struct run r;
+	sigset_t set;
+	struct sigaction sa_pipe_old, sa_chld_old, sa;
+	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 }, sfd = -1, ret = -1;
+	pid_t pid = -1;
+
+	if (!plan || !plan->argv || !plan->argv[0] || !plan->envp)
+		return sh_fail(e, SH_EXIT_SETUP, EINVAL, "launch: the plan has no command");
+	memset(&r, 0, sizeof(r));
+	r.plan = plan;
+	r.opts = opts;
+	r.term = &term;
+	r.launcher = getpid();
+	r.errfd = r.syncfd = -1;
+
+	/* 1. */
+	if (sh_harden_self(e) < 0)
+		return -1;
+	/* 2. */
+	if (sh_term_setup(&term, e) < 0)
+		return -1;
+	if (sh_term_raw(&term, e) < 0) {
+		sh_term_close(&term);
+		return -1;
+	}
+	/* 3. */
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(relay_sigs) / sizeof(relay_sigs[0]); i++)
+		sigaddset(&set, relay_sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, &r.oldmask);
+	for (size_t i = 0; i < NFWD; i++) {
+		struct sigaction old;
+		r.fwd_ignored[i] = sigaction(fwd_sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, &sa_pipe_old);
+	r.pipe_ignored = sa_pipe_old.sa_handler == SIG_IGN;
+	sa.sa_handler = SIG_DFL; /* an ignored SIGCHLD would auto-reap and lose the status */
+	sigaction(SIGCHLD, &sa, &sa_chld_old);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: signalfd failed");
+		goto out;
+	}
+	/* 4. */
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the status pipe");
+		goto out;
+	}
+	r.errfd = errp[1];
+	if (plan->use_userns &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the handshake socket");
+		goto out;
+	}
+	r.syncfd = sync[1];
+	/* 5. */
+	fflush(NULL); /* no stdio buffer gets flushed twice by a child */
+	if (plan->use_userns) {
+		pid = sh_userns_clone(sh_userns_flags(plan->net), e);
+		if (pid == 0)
+			init_main(&r);
+	} else {
+		pid = fork();
+		if (pid < 0)
+			sh_fail(e, SH_EXIT_SETUP, errno, "launch: fork failed");
+		if (pid == 0)
+			fallback_main(&r);
+	}
+	if (pid < 0)
+		goto out;
+	sh_closep(&errp[1]);
+	sh_closep(&sync[1]);
+	sh_term_close_slave(&term);
+
+	/* 6. */
+	if (plan->use_userns) {
+		int w = write_maps(pid, sync[0], e);
+		sh_closep(&sync[0]);
+		if (w < 0) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			pid = -1;
+			goto out;
+		}
+	}
+	/* 7. */
+	struct sh_err rec;
+	ssize_t n = sh_read_full(errp[0], &rec, sizeof(rec));
+	if (n != 0) {
+		if (n == (ssize_t)sizeof(rec))
+			*e = rec;
+		else
+			sh_fail(e, SH_EXIT_SETUP, n < 0 ? errno : 0,
+				"launch: the sandbox died during setup");
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		pid = -1;
+		goto out;
+	}
+	/* 8. */
+	ret = supervise(pid, sfd, &term);
+	pid = -1;
+out:
+	if (pid > 0) { /* set-up failed after the clone */
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	sh_term_close(&term);
+	if (sfd >= 0)
+		drain_signalfd(sfd); /* consumed here, not delivered to the caller */
+	sh_closep(&sfd);
+	sh_closep(&errp[0]);
+	sh_closep(&errp[1]);
+	sh_closep(&sync[0]);
+	sh_closep(&sync[1]);
+	sigaction(SIGPIPE, &sa_pipe_old, NULL);
+	sigaction(SIGCHLD, &sa_chld_old, NULL);
+	sigprocmask(SIG_SETMASK, &r.oldmask, NULL);
+	return ret;
+}
