@@ -37,6 +37,12 @@ int sh_close_fds_except(const int *keep, size_t nkeep, struct sh_err *e);
  * the exec itself. */
 int sh_cloexec_from(int from, struct sh_err *e);
 
+/* Number of threads of the calling process (/proc/self/task), or -1 if
+ * unknown.  The launcher refuses to clone() from a multi-threaded process:
+ * the raw clone skips glibc's fork handlers, so another thread holding the
+ * malloc lock at that instant would deadlock the child. */
+int sh_thread_count(void);
+
 /* Write all of buf, retrying on EINTR and short writes.  0 or -1 (errno). */
 int sh_write_all(int fd, const void *buf, size_t len);
 /* Read up to len bytes, retrying on EINTR and short reads until EOF.

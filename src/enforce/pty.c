@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "enforce/harden.h"
@@ -15,7 +17,18 @@
 #define TIOCGPTPEER _IO('T', 0x41)
 #endif
 
-int sh_term_setup(struct sh_term *t, struct sh_err *e)
+/* Settings and window size of the real terminal onto the pty (fd: the
+ * slave, or the master, whose TCSETS/TIOCSWINSZ act on the slave). */
+static void configure(const struct sh_term *t, int fd)
+{
+	/* The inner line discipline behaves like the user's terminal (erase
+	 * character, IUTF8, ...); ignore failure: defaults are fine. */
+	if (t->have_initial)
+		(void)tcsetattr(fd, TCSANOW, &t->initial);
+	sh_term_sync_winsize(t);
+}
+
+int sh_term_setup(struct sh_term *t, bool allocate, struct sh_err *e)
 {
 	memset(t, 0, sizeof(*t));
 	t->master = t->slave = t->in_fd = t->out_fd = t->size_fd = -1;
@@ -27,6 +40,11 @@ int sh_term_setup(struct sh_term *t, struct sh_err *e)
 	t->in_fd = t->is_tty[0] ? 0 : -1;
 	t->out_fd = t->is_tty[1] || !t->is_tty[2] ? 1 : 2;
 	t->size_fd = t->is_tty[0] ? 0 : t->is_tty[1] ? 1 : 2;
+	t->have_initial = tcgetattr(t->size_fd, &t->initial) == 0;
+	if (!allocate) {
+		t->active = true;
+		return 0;
+	}
 
 	t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (t->master < 0)
@@ -54,18 +72,88 @@ int sh_term_setup(struct sh_term *t, struct sh_err *e)
 		sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot make the master non-blocking");
 		goto fail;
 	}
-	/* The inner line discipline behaves like the user's terminal (erase
-	 * character, IUTF8, ...); ignore failure: defaults are fine. */
-	struct termios tio;
-	if (tcgetattr(t->size_fd, &tio) == 0)
-		(void)tcsetattr(t->slave, TCSANOW, &tio);
-	sh_term_sync_winsize(t);
 	t->active = true;
+	configure(t, t->slave);
 	return 0;
 fail:
 	sh_closep(&t->slave);
 	sh_closep(&t->master);
 	return -1;
+}
+
+int sh_term_adopt(struct sh_term *t, int master, struct sh_err *e)
+{
+	int fl = fcntl(master, F_GETFL);
+	t->master = master;
+	if (fl < 0 || fcntl(master, F_SETFL, fl | O_NONBLOCK) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot make the master non-blocking");
+	configure(t, master);
+	return 0;
+}
+
+int sh_term_open_pair(const char *ptmx, int *master, int *slave)
+{
+	int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -1;
+	int unlock = 0;
+	int s = -1;
+	if (ioctl(m, TIOCSPTLCK, &unlock) == 0)
+		s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0) {
+		int err = errno;
+		close(m);
+		return errno = err, -1;
+	}
+	*master = m;
+	*slave = s;
+	return 0;
+}
+
+int sh_send_fd(int sock, int fd)
+{
+	char byte = 'm';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	memset(&u, 0, sizeof(u));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ssize_t n;
+	while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return n == 1 ? 0 : -1;
+}
+
+int sh_recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return n == 0 ? (errno = 0, -1) : -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return errno = EBADMSG, -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
 }
 
 int sh_term_raw(struct sh_term *t, struct sh_err *e)

@@ -33,16 +33,32 @@ struct sh_term {
 	int size_fd;     /* a real terminal to read the window size from */
 	bool raw;        /* in_fd is in raw mode; saved holds the original settings */
 	struct termios saved;
+	bool have_initial; /* the terminal settings before raw mode, for the pty */
+	struct termios initial;
 	/* relay state */
 	char inbuf[4096], outbuf[16384];
 	size_t inlen, inoff, outlen, outoff;
 	bool in_eof, master_eof, out_broken;
 };
 
-/* Decide and allocate: t->active is false (and nothing is done) when none of
- * 0, 1, 2 is a terminal.  Copies the terminal's settings and window size to
- * the pty. */
-int sh_term_setup(struct sh_term *t, struct sh_err *e);
+/* Decide, and allocate unless told not to: t->active is false (and nothing
+ * is done) when none of 0, 1, 2 is a terminal.  With allocate, a pty of the
+ * host's devpts is opened now and gets the terminal's settings and window
+ * size.  Without, the master arrives later (sh_term_adopt): the sandbox's
+ * init allocates it in the sandbox's own devpts, so that ttyname() inside
+ * works (/dev/pts/0 there is really our pty). */
+int sh_term_setup(struct sh_term *t, bool allocate, struct sh_err *e);
+/* Launcher: take ownership of a master allocated inside, and give it the
+ * terminal's settings and window size (via the master they apply to the
+ * slave). */
+int sh_term_adopt(struct sh_term *t, int master, struct sh_err *e);
+/* Inside the view: open a new pty from ptmx (a devpts "ptmx" path).  0 and
+ * *master, *slave (O_CLOEXEC, O_NOCTTY), or -1 with errno. */
+int sh_term_open_pair(const char *ptmx, int *master, int *slave);
+/* Pass one fd over a unix socket (SCM_RIGHTS).  0 or -1 with errno. */
+int sh_send_fd(int sock, int fd);
+/* Receive one; returns the fd, or -1 (errno; 0 on EOF). */
+int sh_recv_fd(int sock);
 /* Switch stdin (if it is a terminal) to raw mode. */
 int sh_term_raw(struct sh_term *t, struct sh_err *e);
 /* Restore the terminal settings saved by sh_term_raw.  Idempotent. */

@@ -50,6 +50,7 @@ struct run {
 	bool fwd_ignored[NFWD];        /* the caller ignored fwd_sigs[i]: keep it ignored */
 	bool pipe_ignored;
 	pid_t launcher;
+	bool pty_inside;               /* init allocates the pty in the sandbox's devpts */
 	int errfd;                     /* write end of the status pipe (O_CLOEXEC) */
 	int syncfd;                    /* init's end of the handshake socket */
 };
@@ -233,17 +234,19 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	if (sh_write_all(r->syncfd, &c, 1) < 0 || sh_read_full(r->syncfd, &c, 1) != 1 || c != 'g')
 		_exit(SH_EXIT_SETUP);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	close(r->syncfd);
-	r->syncfd = -1;
+	bool pty_later = r->term->active && r->pty_inside;
+	if (!pty_later)
+		sh_closep(&r->syncfd);
 
 	/* i3. Nothing of the launcher's beyond what we need. */
-	int keep[] = { 0, 1, 2, r->errfd, r->term->slave };
+	int keep[] = { 0, 1, 2, r->errfd, r->term->slave, r->syncfd };
 	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
 		child_die(r, &e);
 	/* i4. Init never holds the real terminal: its tty fds become the pty
 	 * slave too, and it leaves the launcher's session. */
 	for (int i = 0; i < 3; i++)
-		if (r->term->active && r->term->is_tty[i] && dup2(r->term->slave, i) < 0) {
+		if (r->term->active && !pty_later && r->term->is_tty[i] &&
+		    dup2(r->term->slave, i) < 0) {
 			sh_fail(&e, SH_EXIT_SETUP, errno, "pty: dup2 failed");
 			child_die(r, &e);
 		}
@@ -260,6 +263,32 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	 * read-only skeleton, pivot_root, old root detached. */
 	if (sh_mountns_build(p->mounts, p->nmounts, &e) < 0)
 		child_die(r, &e);
+	/* i6b. The pty, from the sandbox's own devpts (so /dev/pts/N inside
+	 * is really it); the master goes to the launcher, and init's tty fds
+	 * become the slave (init never keeps the real terminal). */
+	if (pty_later) {
+		int m = -1, s = -1;
+		if (sh_term_open_pair("/dev/pts/ptmx", &m, &s) < 0) {
+			sh_fail(&e, SH_EXIT_SETUP, errno, "pty: cannot allocate a pseudo-terminal in "
+							  "the sandbox's /dev/pts");
+			child_die(r, &e);
+		}
+		r->term->slave = s;
+		for (int i = 0; i < 3; i++)
+			if (r->term->is_tty[i] && dup2(s, i) < 0) {
+				sh_fail(&e, SH_EXIT_SETUP, errno, "pty: dup2 failed");
+				child_die(r, &e);
+			}
+		if (sh_send_fd(r->syncfd, m) < 0) {
+			sh_fail(&e, SH_EXIT_SETUP, errno, "pty: cannot pass the pty to the launcher");
+			child_die(r, &e);
+		}
+		close(m);
+		/* the launcher configured it (settings, window size) */
+		if (sh_read_full(r->syncfd, &c, 1) != 1 || c != 'g')
+			_exit(SH_EXIT_SETUP);
+		sh_closep(&r->syncfd);
+	}
 	/* i7. Init needs no capability from here on (signals and wait work
 	 * within the same uid). */
 	if (sh_drop_caps(&e) < 0)
@@ -394,9 +423,11 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *
  * Launcher:
  *   1. harden itself: not dumpable, no core files (sh_harden_self)
- *   2. terminal: if any of 0/1/2 is a tty, allocate our own pty (settings
- *      and window size copied), stdin to raw mode (restored on every path
- *      out of here; SIGTSTP/SIGCONT handled)
+ *   2. terminal: if any of 0/1/2 is a tty, we use our own pty (settings
+ *      and window size copied; allocated here from the host's devpts, or
+ *      by init in the sandbox's /dev/pts when the plan has one, see 6b),
+ *      stdin to raw mode (restored on every path out of here;
+ *      SIGTSTP/SIGCONT handled)
  *   3. block the relayed signals (before any child exists, so none is lost)
  *      and take them through a signalfd; SIGPIPE ignored while relaying
  *   4. status pipe (O_CLOEXEC) and, with namespaces, a handshake socket
@@ -404,13 +435,15 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *      unless net == FULL (fallback: plain fork)
  *   6. write setgroups "deny", uid_map, gid_map of init (caller's ids
  *      mapped to themselves), then release init
+ *   6b. (pty inside) receive the pty master from init, configure it
  *   7. read the status pipe to EOF (= execve succeeded) or an error record
  *   8. relay pty and signals (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
  *      forwards them), wait for init, return its status
  * Init (pid 1, see init_main):
  *   i1 PR_SET_PDEATHSIG(SIGKILL)  i2 handshake  i3 close inherited fds
  *   i4 pty slave on its tty fds, setsid  i5 hostname, lo up
- *   i6 mount view + pivot_root  i7 drop its capabilities
+ *   i6 mount view + pivot_root  i6b pty from /dev/pts/ptmx, master to the
+ *   launcher  i7 drop its capabilities
  *   i8 fork the command, then reap/forward until it exits
  * Command (see command_main):
  *   c1 setsid + TIOCSCTTY on the pty slave  c2 chdir(cwd)  c3 drop caps
@@ -435,11 +468,18 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	r.launcher = getpid();
 	r.errfd = r.syncfd = -1;
 
+	if (sh_thread_count() > 1)
+		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "
+						   "single-threaded (run helpers such as the proxy "
+						   "in their own process)");
 	/* 1. */
 	if (sh_harden_self(e) < 0)
 		return -1;
 	/* 2. */
-	if (sh_term_setup(&term, e) < 0)
+	for (size_t i = 0; plan->use_userns && i < plan->nmounts; i++)
+		if (plan->mounts[i].kind == SH_MNT_DEV && strcmp(plan->mounts[i].path, "/dev") == 0)
+			r.pty_inside = true;
+	if (sh_term_setup(&term, !r.pty_inside, e) < 0)
 		return -1;
 	if (sh_term_raw(&term, e) < 0) {
 		sh_term_close(&term);
@@ -500,6 +540,14 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	/* 6. */
 	if (plan->use_userns) {
 		int w = write_maps(pid, sync[0], e);
+		if (w == 0 && r.pty_inside && term.active) {
+			/* 6b. Init sends the master once the view exists; EOF
+			 * instead means it failed, and its record says why. */
+			int m = sh_recv_fd(sync[0]);
+			char c = 'g';
+			if (m >= 0 && (sh_term_adopt(&term, m, e) < 0 || sh_write_all(sync[0], &c, 1) < 0))
+				w = -1;
+		}
 		sh_closep(&sync[0]);
 		if (w < 0) {
 			kill(pid, SIGKILL);

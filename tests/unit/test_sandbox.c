@@ -798,7 +798,9 @@ TEST_FORK(sandbox_fallback_landlock_seccomp_only)
 
 /* ---- terminal ---- */
 
-TEST_FORK(sandbox_own_pty_and_tty_restored)
+/* with_dev: the pty comes from the sandbox's devpts (init allocates it);
+ * without a /dev in the plan, from the host's. */
+static void pty_case(bool with_dev)
 {
 	struct sh_plan p;
 	struct sh_err e;
@@ -817,7 +819,13 @@ TEST_FORK(sandbox_own_pty_and_tty_restored)
 
 	base_plan(&p, SH_NETMODE_NONE,
 		  "test -t 0 && test -t 1 && echo TTY-OK; read l; echo got:$l; "
-		  "stat -L -c rdev=%t:%T /proc/self/fd/0; ls /dev/pts | tr '\\n' ' '");
+		  "stat -L -c id=%d:%t:%T: /proc/self/fd/0; echo name=$(tty); "
+		  "python3 -c 'import fcntl,termios; fcntl.ioctl(0, termios.TIOCSTI, b\"x\")' "
+		  "2>/dev/null || echo TIOCSTI-BLOCKED");
+	if (!with_dev)
+		for (size_t i = 0; i < p.nmounts; i++)
+			if (p.mounts[i].kind == SH_MNT_DEV)
+				p.mounts[i].kind = SH_MNT_DIR; /* an empty /dev */
 	int s0 = dup(0), s1 = dup(1), s2 = dup(2);
 	fflush(stdout);
 	dup2(s, 0);
@@ -849,16 +857,32 @@ TEST_FORK(sandbox_own_pty_and_tty_restored)
 	buf[n] = '\0';
 	CHECK_CONTAINS(buf, "TTY-OK");
 	CHECK_CONTAINS(buf, "got:typed-line");
-	char outer_rdev[32];
-	snprintf(outer_rdev, sizeof(outer_rdev), "rdev=%x:%x", major(outer.st_rdev),
-		 minor(outer.st_rdev));
-	CHECK(!strstr(buf, outer_rdev)); /* the command's tty is not the user's */
+	/* the command's tty is not the user's (with /dev: in the sandbox's own
+	 * devpts instance, where ttyname() finds it) */
+	char outer_id[64];
+	snprintf(outer_id, sizeof(outer_id), "id=%lu:%x:%x:", (unsigned long)outer.st_dev,
+		 major(outer.st_rdev), minor(outer.st_rdev));
+	CHECK(strstr(buf, "id=") && !strstr(buf, outer_id));
+	if (with_dev)
+		CHECK_CONTAINS(buf, "name=/dev/pts/0");
+	if (access("/usr/bin/python3", X_OK) == 0) /* TERM-01: seccomp stops it too */
+		CHECK_CONTAINS(buf, "TIOCSTI-BLOCKED");
 	CHECK_INT(after.c_lflag, ==, before.c_lflag);
 	CHECK_INT(after.c_iflag, ==, before.c_iflag);
 	CHECK_INT(after.c_oflag, ==, before.c_oflag);
 	close(s);
 	close(m);
 	sh_plan_free(&p);
+}
+
+TEST_FORK(sandbox_own_pty_and_tty_restored)
+{
+	pty_case(true);
+}
+
+TEST_FORK(sandbox_host_pty_without_dev)
+{
+	pty_case(false);
 }
 
 /* ---- host checks ---- */
