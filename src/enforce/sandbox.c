@@ -593,3 +593,9 @@ out:
 	sigprocmask(SIG_SETMASK, &r.oldmask, NULL);
 	return ret;
 }
+
+bool sh_sandbox_err_is_userns(const struct sh_err *e)
+{
+	return e->exit_code == SH_EXIT_SETUP &&
+	       strncmp(e->msg, SH_USERNS_FAIL_MSG, strlen(SH_USERNS_FAIL_MSG)) == 0;
+}

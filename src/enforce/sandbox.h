@@ -2,6 +2,8 @@
 #ifndef SH_SANDBOX_H
 #define SH_SANDBOX_H
 
+#include <stdbool.h>
+
 #include "plan/plan.h"
 #include "util/err.h"
 
@@ -29,5 +31,9 @@ struct sh_sandbox_opts {
 void sh_sandbox_opts_init(struct sh_sandbox_opts *o);
 int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opts *o,
 			 struct sh_err *e);
+
+/* True when *e (from sh_sandbox_exec) says the user namespace itself could
+ * not be created: nothing ran, and the caller may choose fallback mode. */
+bool sh_sandbox_err_is_userns(const struct sh_err *e);
 
 #endif

@@ -85,7 +85,7 @@ pid_t sh_userns_clone(unsigned long flags, struct sh_err *e)
 		r = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 	if (r < 0) {
 		int err = errno;
-		sh_fail(e, SH_EXIT_SETUP, err, "namespaces: cannot create the user namespace");
+		sh_fail(e, SH_EXIT_SETUP, err, SH_USERNS_FAIL_MSG);
 		return userns_hint(e, err);
 	}
 	return (pid_t)r;

@@ -33,4 +33,8 @@ int sh_uts_set_hostname(const char *name, struct sh_err *e);
 /* Inside a new network namespace: bring lo up (SIOCSIFFLAGS IFF_UP). */
 int sh_netns_lo_up(struct sh_err *e);
 
+/* The message of a failed user-namespace creation (see
+ * sh_sandbox_err_is_userns). */
+#define SH_USERNS_FAIL_MSG "namespaces: cannot create the user namespace"
+
 #endif
