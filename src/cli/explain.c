@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "policy/net.h"
+
 #define X(f, ...) fprintf(f, "safehouse: explain: " __VA_ARGS__)
 
 static void list_line(FILE *f, const char *label, const struct sh_strv *v)
@@ -22,6 +24,29 @@ static void explain_grants(FILE *f, const struct sh_context *c)
 		X(f, "grant: %s %s%s (from %s)\n", c->grants[i].writable ? "read/write" : "read-only",
 		  c->grants[i].path, c->grants[i].is_dir ? "/ (subtree)" : " (file)",
 		  c->grants[i].origin);
+}
+
+static void explain_network(FILE *f, const struct sh_policy *p)
+{
+	const struct sh_rule *r = NULL;
+	struct sh_strv doms = { 0 };
+
+	if (sh_policy_full_network(p, &r)) {
+		X(f, "network: full host network (allowed by ");
+		sh_explain_origin(f, p, r);
+		fputs(")\n", f);
+	} else
+		X(f, "network: none (private network namespace with loopback only; "
+		     "--enable=network gives the host network)\n");
+	sh_policy_domains(p, &doms);
+	if (doms.n) {
+		X(f, "network destinations declared by the profiles (for the filtering proxy, not "
+		     "available yet):");
+		for (size_t i = 0; i < doms.n; i++)
+			fprintf(f, "%s %s", i ? "," : "", doms.v[i]);
+		fputc('\n', f);
+	}
+	sh_strv_free(&doms);
 }
 
 static void explain_ignored(FILE *f, const struct sh_policy *p)
@@ -94,6 +119,7 @@ void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a
 					   : "write-protected");
 	X(f, "policy: %zu rules from %zu sources; default %s\n", p->nrules, a->n,
 	  p->default_action == SH_ALLOW ? "allow" : "deny");
+	explain_network(f, p);
 	explain_ignored(f, p);
 	X(f, "run mode: %s\n", run_mode);
 }
