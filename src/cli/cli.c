@@ -16,6 +16,7 @@
 #include "policy/assemble.h"
 #include "profile/profile.h"
 #include "render/macos.h"
+#include "util/fdio.h"
 #include "util/path.h"
 #ifdef __APPLE__
 #include "macos/exec.h"
@@ -78,20 +79,6 @@ static int do_why(const struct sh_context *c, const struct sh_policy *p)
 	return SH_EXIT_OK;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write the rendered policy to --output or a fresh temp file; *path_out owned. */
 static int write_policy(const char *text, const char *output, char **path_out, struct sh_err *e)
 {
@@ -111,7 +98,7 @@ static int write_policy(const char *text, const char *output, char **path_out, s
 		free(path);
 		return -1;
 	}
-	if (write_all(fd, text, strlen(text)) < 0 || close(fd) < 0) {
+	if (sh_write_all(fd, text, strlen(text)) < 0 || close(fd) < 0) {
 		sh_fail(e, SH_EXIT_USAGE, errno, "cannot write policy file '%s'", path);
 		free(path);
 		return -1;

@@ -19,16 +19,11 @@
 
 extern char **environ;
 
-static bool is_assignment(const char *w)
-{
-	return sh_env_assignment_valid(w);
-}
-
 /* Split the words after the options into NAME=VALUE assignments and argv. */
 static void split_command(const struct sh_options *o, struct sh_strv *assign, int *first)
 {
 	int i = 0;
-	while (i < o->argc && is_assignment(o->argv[i]))
+	while (i < o->argc && sh_env_assignment_valid(o->argv[i]))
 		sh_strv_push(assign, o->argv[i++]);
 	*first = i;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/fdio.h"
 
 /* Launcher self-protection, before anything else: PR_SET_DUMPABLE 0 (no
  * same-uid ptrace or /proc/PID/mem of the launcher and, inherited, of the
@@ -43,11 +44,7 @@ int sh_cloexec_from(int from, struct sh_err *e);
  * malloc lock at that instant would deadlock the child. */
 int sh_thread_count(void);
 
-/* Write all of buf, retrying on EINTR and short writes.  0 or -1 (errno). */
-int sh_write_all(int fd, const void *buf, size_t len);
-/* Read up to len bytes, retrying on EINTR and short reads until EOF.
- * Returns the byte count (< len only at EOF) or -1 (errno). */
-ssize_t sh_read_full(int fd, void *buf, size_t len);
+/* sh_write_all / sh_read_full live in util/fdio.h. */
 
 /* Cleanup helper for locals: int fd __attribute__((cleanup(sh_closep))) = -1; */
 static inline void sh_closep(int *fd)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/envbuild.h"
+#include "util/fdio.h"
 #include "util/str.h"
 
 #ifndef SH_SANDBOX_EXEC
@@ -33,20 +34,6 @@ static void forward_signal(int sig)
 {
 	if (child_pid > 0)
 		kill((pid_t)child_pid, sig);
-}
-
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* A 0600 file only the user can read, in the host's $TMPDIR (on macOS a
@@ -64,7 +51,7 @@ static char *write_policy_file(const char *policy, struct sh_err *e)
 		return NULL;
 	}
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	if (fchmod(fd, 0600) < 0 || write_all(fd, policy, strlen(policy)) < 0 || close(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || sh_write_all(fd, policy, strlen(policy)) < 0 || close(fd) < 0) {
 		int err = errno;
 		unlink(path);
 		sh_fail(e, SH_EXIT_SETUP, err, "cannot write the policy file '%s'", path);
@@ -150,19 +137,6 @@ out:
 	return rc;
 }
 
-static bool is_assignment(const char *w)
-{
-	const char *eq = strchr(w, '=');
-
-	if (!eq || eq == w)
-		return false;
-	for (const char *p = w; p < eq; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
-		      (p > w && *p >= '0' && *p <= '9')))
-			return false;
-	return true;
-}
-
 int sh_macos_run(const struct sh_context *c, const struct sh_assembly *a, const char *policy,
 		 struct sh_err *e)
 {
@@ -171,7 +145,7 @@ int sh_macos_run(const struct sh_context *c, const struct sh_assembly *a, const 
 	struct sh_env_opts eo = { 0 };
 	int i = 0, rc;
 
-	while (i < o->argc && is_assignment(o->argv[i]))
+	while (i < o->argc && sh_env_assignment_valid(o->argv[i]))
 		sh_strv_push(&assign, o->argv[i++]);
 	if (i >= o->argc) {
 		sh_strv_free(&assign);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/envbuild.h"
 #include "profile/profile.h"
 
 static const char *const base_layers[] = { "00-base/", "10-system-runtime/", NULL };
@@ -106,18 +107,6 @@ int sh_features_parse(const struct sh_catalog *cat, const char *target, const ch
 	return rc;
 }
 
-static bool is_assignment(const char *w)
-{
-	const char *eq = strchr(w, '=');
-	if (!eq || eq == w)
-		return false;
-	for (const char *p = w; p < eq; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
-		      (p > w && *p >= '0' && *p <= '9')))
-			return false;
-	return true;
-}
-
 /* "@openai/codex@0.5" -> "codex"; "aider-chat==0.8" -> "aider-chat" */
 static char *package_name(const char *spec)
 {
@@ -139,7 +128,7 @@ char *sh_agent_word(char **argv, int argc)
 	static const char *const runners[] = { "npx", "bunx", "pnpx", "uvx", "pipx", NULL };
 	int i = 0;
 
-	while (i < argc && is_assignment(argv[i]))
+	while (i < argc && sh_env_assignment_valid(argv[i]))
 		i++;
 	if (i >= argc)
 		return NULL;
