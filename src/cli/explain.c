@@ -49,6 +49,20 @@ static void explain_network(FILE *f, const struct sh_policy *p)
 	sh_strv_free(&doms);
 }
 
+/* Filters with no Linux meaning (vnode-type, global-name, ...) inside rules
+ * that otherwise apply on Linux: kept for macOS, never match here. */
+static void explain_ignored_filters(FILE *f, const struct sh_policy *p)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct sh_rule *r = &p->rules[i];
+		for (size_t j = 0; r->linux_meaningful && j < r->nfilters; j++)
+			if (r->filters[j].kind == SH_F_OTHER)
+				X(f, "  filter ignored on Linux: %s at %s:%d:%d\n",
+				  r->filters[j].raw ? r->filters[j].raw : "?", r->origin.source,
+				  r->filters[j].line, r->filters[j].col);
+	}
+}
+
 static void explain_ignored(FILE *f, const struct sh_policy *p)
 {
 	size_t n = 0;
@@ -64,6 +78,7 @@ static void explain_ignored(FILE *f, const struct sh_policy *p)
 		X(f, "  ignored on Linux: %s %s at %s:%d\n", r->action == SH_ALLOW ? "allow" : "deny",
 		  r->nops ? r->ops[0] : "?", r->origin.source, r->origin.line);
 	}
+	explain_ignored_filters(f, p);
 }
 
 void sh_explain_origin(FILE *f, const struct sh_policy *p, const struct sh_rule *r)

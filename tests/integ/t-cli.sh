@@ -211,3 +211,20 @@ run "$S" why "$H/.claude/.credentials.json" --enable=wide-read -- codex
 check "wide-read: other agents tokens stay denied" 'has "$OUT" "deny: file-read-data"'
 run "$S" why "$H/.ssh/id_ed25519" --enable=wide-read -- codex
 check "wide-read: ssh keys stay denied" 'has "$OUT" "deny: file-read-data"'
+
+# --- environment, observed inside a real session
+printf 'FROM_FILE="a b"\nexport OTHER=2\nSAFEHOUSE_X=1\n' > "$T/run.env"
+run env HOST_ONLY=1 OPENAI_API_KEY=sk-test "$S" -- /usr/bin/env
+check "sanitized env: host secrets and arbitrary vars are not passed" '[ $RC -eq 0 ] && hasnt "$OUT" "OPENAI_API_KEY" && hasnt "$OUT" "HOST_ONLY=1" && has "$OUT" "HOME=$H"'
+check "sanitized env: TMPDIR is the private /tmp" 'has "$OUT" "TMPDIR=/tmp"'
+run env HOST_ONLY=1 "$S" --env-pass=HOST_ONLY -- /usr/bin/env
+check "--env-pass passes the named variable" 'has "$OUT" "HOST_ONLY=1"'
+run env HOST_ONLY=1 LD_PRELOAD=/nonexistent.so "$S" --env -- /usr/bin/env
+check "--env passes the host environment but strips LD_*" 'has "$OUT" "HOST_ONLY=1" && hasnt "$OUT" "LD_PRELOAD"'
+run "$S" --env="$T/run.env" -- /usr/bin/env
+check "--env=FILE adds the file's variables (parsed, SAFEHOUSE_* ignored)" 'has "$OUT" "FROM_FILE=a b" && has "$OUT" "OTHER=2" && hasnt "$OUT" "SAFEHOUSE_X"'
+run "$S" -- GREETING=hello /usr/bin/env
+check "NAME=VALUE after -- is set in the child" 'has "$OUT" "GREETING=hello"'
+printf '(allow file-read* (vnode-type DIRECTORY) (literal "/x"))\n' > "$T/vnode.sb"
+run "$S" --explain --stdout --append-profile="$T/vnode.sb" -- true
+check "filters with no Linux meaning are listed as ignored on Linux" 'has "$ERR" "filter ignored on Linux: (vnode-type DIRECTORY)"'
