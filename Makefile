@@ -62,6 +62,20 @@ $(BUILD)/gen/profiles.c: $(BUILD)/tools/embed $(PROFILES)
 $(BUILD)/gen/profiles.o: $(BUILD)/gen/profiles.c
 	$(CC) $(SH_CPPFLAGS) $(CPPFLAGS) -std=gnu11 $(CFLAGS) -c $< -o $@
 
+# ---- seccomp filter compiled at build time (tools/gen-seccomp.c; bench/) ----
+# The BPF programs of src/enforce/seccomp.c, generated with the same static
+# libseccomp, so no launch rebuilds them.  Linux only (enforce/ is excluded
+# on macOS).
+$(BUILD)/tools/gen-seccomp: tools/gen-seccomp.c src/enforce/seccomp.c src/util/err.c
+	@mkdir -p $(@D)
+	$(CC) $(SH_CPPFLAGS) -O2 -std=gnu11 -Wall -Wextra $< src/util/err.c $(SH_LDLIBS) -o $@
+$(BUILD)/gen/seccomp_bpf.h: $(BUILD)/tools/gen-seccomp
+	@mkdir -p $(@D)
+	$(BUILD)/tools/gen-seccomp > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/enforce/seccomp.o: $(BUILD)/gen/seccomp_bpf.h
+$(BUILD)/src/enforce/seccomp.o: SH_CPPFLAGS += -DSH_SECCOMP_PREBUILT -I$(BUILD)/gen
+# ---- end seccomp ----
+
 $(BUILD)/safehouse: $(BUILD)/src/main.o $(CORE_OBJ)
 	$(CC) $(SH_LDFLAGS) $(LDFLAGS) $^ $(SH_LDLIBS) -o $@
 
@@ -110,6 +124,7 @@ fuzz: $(addprefix build-fuzz/,$(FUZZ_TARGETS))
 			>build-fuzz/$$t.log 2>&1 || { tail -40 build-fuzz/$$t.log; exit 1; }; \
 	done; echo "fuzz: no crashes"
 
+bench: export SH_BENCH_DEPS := 1
 bench: deps all
 	@sh bench/run.sh $(BUILD)
 

@@ -374,13 +374,73 @@ static int load_extra_filter(struct sh_err *e)
 }
 #endif
 
-int sh_seccomp_apply(const struct sh_seccomp_config *c, struct sh_err *e)
+#if defined(SH_SECCOMP_PREBUILT) && !defined(SH_SECCOMP_GENERATOR)
+/* The programs build() gives for each network mode, generated at build time
+ * by tools/gen-seccomp.c with the same libseccomp (linked statically), so
+ * the child does not spend a millisecond rebuilding them on every launch. */
+#include "seccomp_bpf.h"
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+
+/* seccomp_load() of the prebuilt program for c->net, with libseccomp's
+ * flags (TSYNC, plus TSYNC_ESRCH where the kernel knows it) and its return
+ * convention (-errno; a thread that cannot be synchronised is -ESRCH).
+ * 1: no prebuilt program applies (build() decides, and reports). */
+static int load_prebuilt(const struct sh_seccomp_config *c)
 {
+	struct sock_fprog prog;
+
+	if (seccomp_arch_native() != SH_SECCOMP_PREBUILT_ARCH)
+		return 1;
+	switch (c->net) {
+	case SH_NETMODE_NONE:
+		prog = (struct sock_fprog){ sizeof(sh_bpf_none) / sizeof(sh_bpf_none[0]),
+					    (struct sock_filter *)sh_bpf_none };
+		break;
+	case SH_NETMODE_FULL:
+		prog = (struct sock_fprog){ sizeof(sh_bpf_full) / sizeof(sh_bpf_full[0]),
+					    (struct sock_filter *)sh_bpf_full };
+		break;
+	case SH_NETMODE_FILTERED:
+		prog = (struct sock_fprog){ sizeof(sh_bpf_filtered) / sizeof(sh_bpf_filtered[0]),
+					    (struct sock_filter *)sh_bpf_filtered };
+		break;
+	default:
+		return 1;
+	}
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			 SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH, &prog);
+	if (r < 0 && errno == EINVAL) /* before 5.7: no TSYNC_ESRCH */
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (r > 0)
+		return -ESRCH; /* TSYNC failed: r is the offending thread */
+	return r < 0 ? -errno : 0;
+}
+#endif
+
+/* Build and load the libseccomp filter: -errno, or 1 with e set. */
+static int load_main_filter(const struct sh_seccomp_config *c, struct sh_err *e)
+{
+#if defined(SH_SECCOMP_PREBUILT) && !defined(SH_SECCOMP_GENERATOR)
+	int p = load_prebuilt(c);
+	if (p <= 0)
+		return p;
+#endif
 	scmp_filter_ctx ctx = build(c, e);
 	if (!ctx)
-		return -1;
+		return 1;
 	int r = seccomp_load(ctx);
 	seccomp_release(ctx);
+	return r;
+}
+
+int sh_seccomp_apply(const struct sh_seccomp_config *c, struct sh_err *e)
+{
+	int r = load_main_filter(c, e);
+	if (r > 0)
+		return -1;
 	if (r < 0) {
 		sh_fail(e, SH_EXIT_SETUP, -r, "cannot load the seccomp filter");
 		if (-r == EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
