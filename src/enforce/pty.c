@@ -31,6 +31,7 @@ static void configure(const struct sh_term *t, int fd)
 int sh_term_setup(struct sh_term *t, bool allocate, struct sh_err *e)
 {
 	memset(t, 0, sizeof(*t));
+	sh_ttyf_init(&t->filter);
 	t->master = t->slave = t->in_fd = t->out_fd = t->size_fd = -1;
 	for (int i = 0; i < 3; i++)
 		t->is_tty[i] = isatty(i) == 1;
@@ -255,19 +256,25 @@ static void flush_out(struct sh_term *t)
 		t->outlen = t->outoff = 0;
 }
 
-static void read_master(struct sh_term *t)
+/* One read from the master, filtered into outbuf (which is empty).  The
+ * filter may hold back the start of an unfinished sequence, so outlen can
+ * stay 0 after a successful read.  false: nothing to read now (EAGAIN). */
+static bool read_master(struct sh_term *t)
 {
-	ssize_t n = read(t->master, t->outbuf, sizeof(t->outbuf));
+	char raw[sizeof(t->outbuf) - SH_TTYF_SEQ_MAX];
+	ssize_t n = read(t->master, raw, sizeof(raw));
 	if (n < 0 && transient(errno))
-		return;
+		return false;
 	if (n <= 0) { /* EIO: every slave fd is closed */
 		t->master_eof = true;
-		return;
+		sh_ttyf_finish(&t->filter); /* an unfinished sequence is discarded */
+		return true;
 	}
-	if (t->out_broken)
-		return;
-	t->outlen = (size_t)n;
-	t->outoff = 0;
+	if (!t->out_broken) {
+		t->outlen = sh_ttyf_feed(&t->filter, raw, (size_t)n, t->outbuf);
+		t->outoff = 0;
+	}
+	return true;
 }
 
 void sh_term_poll_handle(struct sh_term *t, const struct pollfd *p)
@@ -313,8 +320,7 @@ void sh_term_drain(struct sh_term *t)
 		}
 		if (t->master_eof)
 			break;
-		read_master(t);
-		if (t->outlen == 0 && !t->master_eof)
+		if (!read_master(t))
 			break; /* EAGAIN: a straggler still holds the slave; stop here */
 	}
 }

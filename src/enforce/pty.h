@@ -9,6 +9,11 @@
  * user's keyboard.  Fds that are not terminals (pipes, files) are passed
  * through untouched, so `safehouse cmd > out` stays byte-exact.
  *
+ * Output relayed to the real terminal goes through the escape-sequence
+ * filter (ttyfilter.h, TERM-03): no clipboard writes, title reports, DCS or
+ * C1 controls reach the user's terminal emulator.  Input (the user's keys)
+ * is relayed unchanged.
+ *
  * The real terminal (stdin, when it is one) is switched to raw mode for the
  * duration; sh_term_restore() undoes it and is safe to call repeatedly. */
 #ifndef SH_PTY_H
@@ -19,6 +24,7 @@
 #include <stddef.h>
 #include <termios.h>
 
+#include "enforce/ttyfilter.h"
 #include "util/err.h"
 
 #define SH_TERM_NPOLL 3
@@ -36,7 +42,8 @@ struct sh_term {
 	bool have_initial; /* the terminal settings before raw mode, for the pty */
 	struct termios initial;
 	/* relay state */
-	char inbuf[4096], outbuf[16384];
+	char inbuf[4096], outbuf[16384 + SH_TTYF_SEQ_MAX];
+	struct sh_ttyf filter; /* master -> real terminal */
 	size_t inlen, inoff, outlen, outoff;
 	bool in_eof, master_eof, out_broken;
 };
