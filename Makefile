@@ -46,7 +46,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c)) tests/harness.c
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 PROFILES := $(sort $(shell find profiles -name '*.sb' 2>/dev/null))
 
-all: $(BUILD)/safehouse $(BUILD)/unit-tests $(BUILD)/probe
+all: $(BUILD)/safehouse $(BUILD)/unit-tests $(BUILD)/probe $(BUILD)/safehouse-testetc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -79,6 +79,16 @@ $(BUILD)/src/enforce/seccomp.o: SH_CPPFLAGS += -DSH_SECCOMP_PREBUILT -I$(BUILD)/
 $(BUILD)/safehouse: $(BUILD)/src/main.o $(CORE_OBJ)
 	$(CC) $(SH_LDFLAGS) $(LDFLAGS) $^ $(SH_LDLIBS) -o $@
 
+# A test build whose system config directory (normally /etc/safehouse) is a
+# scratch directory, so tests of the config layers and of the administrator's
+# requirements never touch the host's /etc.  Never installed.
+TESTETC := /var/tmp/safehouse-test-etc
+$(BUILD)/testetc/context.o: src/cli/context.c
+	@mkdir -p $(@D)
+	$(CC) $(SH_CPPFLAGS) $(CPPFLAGS) -DSH_SYSCONFDIR='"$(TESTETC)"' $(SH_CFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/safehouse-testetc: $(BUILD)/src/main.o $(filter-out $(BUILD)/src/cli/context.o,$(CORE_OBJ)) $(BUILD)/testetc/context.o
+	$(CC) $(SH_LDFLAGS) $(LDFLAGS) $^ $(SH_LDLIBS) -o $@
+
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(CORE_OBJ)
 	$(CC) $(SH_LDFLAGS) $(LDFLAGS) $^ $(SH_LDLIBS) -o $@
 
@@ -88,6 +98,14 @@ $(BUILD)/probe: tests/probe.c
 	@mkdir -p $(@D)
 	$(CC) -D_GNU_SOURCE -O2 -std=gnu11 -Wall -Wextra -static $< -o $@ 2>/dev/null || \
 		$(CC) -D_GNU_SOURCE -O2 -std=gnu11 -Wall -Wextra $< -o $@
+
+# Test helper programs, one per tests/helpers/*.c (run outside the sandbox
+# by the integration tests, e.g. deny-userns for the fallback tests).
+HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+all: $(HELPERS)
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE -O2 -std=gnu11 -Wall -Wextra $< -o $@
 
 deps:
 	@sh tools/deps.sh

@@ -11,6 +11,7 @@ set -u
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export SAFEHOUSE="$ROOT/$BUILD/safehouse" PROBE="$ROOT/$BUILD/probe" SH_ROOT="$ROOT"
+export SAFEHOUSE_TESTETC="$ROOT/$BUILD/safehouse-testetc"
 TEST_USER=${SH_TEST_USER:-safehouse-test}
 out=$(mktemp "${TMPDIR:-/tmp}/sh-run.XXXXXX") || exit 1
 userdir=""

@@ -196,6 +196,8 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 		return -1;
 	}
 	rc = compile_assembly(&c, &a, &p, e);
+	if (rc == 0)
+		rc = sh_context_check_final(&c, &a, &p, e);
 	if (rc == 0) {
 		if (o->explain)
 			sh_explain(stderr, &c, &a, &p, run_mode(o));

@@ -3,6 +3,10 @@
 #include "cli/context.h"
 
 #include <errno.h>
+
+#ifndef SH_SYSCONFDIR
+#define SH_SYSCONFDIR "/etc/safehouse"
+#endif
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/envbuild.h"
+#include "policy/net.h"
 #include "util/path.h"
 
 static const char *host_target(void)
@@ -159,32 +164,126 @@ static int decide_trust(struct sh_context *c, const struct sh_options *o, struct
 	return 0;
 }
 
-/* Apply the entries of a trusted <workdir>/.safehouse. */
-static int apply_wdconfig(struct sh_context *c, struct sh_err *e)
+static void set_single(char **val, char **origin, const char *v, const char *o)
 {
-	for (size_t i = 0; i < c->wdconfig.n; i++) {
-		const struct sh_wdentry *en = &c->wdconfig.ent[i];
-		char *origin = sh_xasprintf("%s:%u", c->wdconfig.origin, en->line);
-		int rc = 0;
+	free(*val);
+	free(*origin);
+	*val = sh_xstrdup(v);
+	*origin = sh_xstrdup(o);
+}
 
-		if (strcmp(en->key, "add-dirs") == 0 || strcmp(en->key, "add-dirs-ro") == 0)
-			rc = grant_spec(c, en->value, strcmp(en->key, "add-dirs") == 0, c->workdir,
-					origin, e);
-		else if (strcmp(en->key, "enable") == 0)
-			rc = sh_features_parse(&c->cat, c->target, en->value, origin, &c->features, e);
-		else if (strcmp(en->key, "append-profile") == 0)
-			rc = load_appended(c, en->value, c->workdir, origin, e);
-		else if (strcmp(en->key, "env-pass") == 0)
-			rc = sh_env_pass_parse(en->value, &c->env_pass, e) < 0
-				? sh_err_prefix(e, "%s", origin) : 0;
-		else
-			rc = sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not supported by this version "
-				     "of safehouse yet", origin, en->key);
+static int check_network_value(const char *v, const char *origin, struct sh_err *e)
+{
+	if (strcmp(v, "none") == 0 || strcmp(v, "full") == 0)
+		return 0;
+	if (strcmp(v, "filtered") == 0)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: network=filtered needs the filtering proxy, "
+			       "which is not available in this version yet (use none or full)", origin);
+	return sh_fail(e, SH_EXIT_USAGE, 0, "%s: unknown network mode '%s' (expected none, "
+		       "filtered or full)", origin, v);
+}
+
+static int check_sandbox_value(const char *v, const char *origin, struct sh_err *e)
+{
+	if (strcmp(v, "read-only") == 0 || strcmp(v, "workspace-write") == 0 ||
+	    strcmp(v, "danger-full-access") == 0)
+		return 0;
+	return sh_fail(e, SH_EXIT_USAGE, 0, "%s: unknown sandbox policy '%s' (expected read-only, "
+		       "workspace-write or danger-full-access)", origin, v);
+}
+
+/* One config entry of any layer.  List keys accumulate; single-valued keys
+ * (sandbox, network): the later layer wins.  base resolves relative paths. */
+static int apply_entry(struct sh_context *c, const struct sh_wdentry *en, const char *origin,
+		       const char *base, struct sh_err *e)
+{
+	const char *k = en->key, *v = en->value;
+
+	sh_strv_push_take(&c->settings, sh_xasprintf("%s=%s (from %s)", k, v, origin));
+	if (strcmp(k, "add-dirs") == 0 || strcmp(k, "add-dirs-ro") == 0)
+		return grant_spec(c, v, strcmp(k, "add-dirs") == 0, base, origin, e);
+	if (strcmp(k, "enable") == 0)
+		return sh_features_parse(&c->cat, c->target, v, origin, &c->features, e);
+	if (strcmp(k, "append-profile") == 0)
+		return load_appended(c, v, base, origin, e);
+	if (strcmp(k, "env-pass") == 0)
+		return sh_env_pass_parse(v, &c->env_pass, e) < 0 ? sh_err_prefix(e, "%s", origin) : 0;
+	if (strcmp(k, "sandbox") == 0) {
+		if (check_sandbox_value(v, origin, e) < 0)
+			return -1;
+		set_single(&c->sandbox, &c->sandbox_origin, v, origin);
+		return 0;
+	}
+	if (strcmp(k, "network") == 0) {
+		if (check_network_value(v, origin, e) < 0)
+			return -1;
+		set_single(&c->network, &c->network_origin, v, origin);
+		return 0;
+	}
+	return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not supported by this version of "
+		       "safehouse yet", origin, k);
+}
+
+static int apply_config(struct sh_context *c, const struct sh_wdconfig *kv, const char *base,
+			struct sh_err *e)
+{
+	for (size_t i = 0; i < kv->n; i++) {
+		char *origin = sh_xasprintf("%s:%u", kv->origin, kv->ent[i].line);
+		int rc = apply_entry(c, &kv->ent[i], origin, base, e);
 		free(origin);
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Apply the entries of a trusted <workdir>/.safehouse. */
+static int apply_wdconfig(struct sh_context *c, struct sh_err *e)
+{
+	return apply_config(c, &c->wdconfig, c->workdir, e);
+}
+
+/* The system (SYSCONFDIR/config) or user ($XDG_CONFIG_HOME/safehouse/config)
+ * layer: absent is fine; relative paths are taken from the file's directory. */
+static int load_layer_file(struct sh_context *c, const char *path, struct sh_err *e)
+{
+	struct sh_wdconfig kv = { 0 };
+	struct sh_err le = { 0 };
+	char *buf = NULL, *dir;
+	size_t len = 0;
+	int rc = 0;
+
+	if (sh_read_small_file(path, 0, SH_WDCONFIG_MAX_SIZE, &buf, &len, &le) < 0) {
+		if (le.errnum == ENOENT || le.errnum == ENOTDIR)
+			return 0;
+		*e = le;
+		return -1;
+	}
+	dir = sh_path_parent(path);
+	rc = sh_wdconfig_parse(&kv, buf, len, path, e);
+	if (rc == 0)
+		rc = apply_config(c, &kv, dir, e);
+	sh_wdconfig_free(&kv);
+	free(dir);
+	free(buf);
+	return rc;
+}
+
+static int load_config_layers(struct sh_context *c, struct sh_err *e)
+{
+	char *sys = sh_path_join(c->sysconfdir, "config"), *store_dir, *user;
+	int rc = load_layer_file(c, sys, e);
+
+	free(sys);
+	if (rc < 0)
+		return -1;
+	/* The user layer lives beside the trusted-workdirs store. */
+	store_dir = sh_path_parent(c->trust_store);
+	user = sh_path_join(store_dir, "config");
+	rc = load_layer_file(c, user, e);
+	free(user);
+	free(store_dir);
+	return rc;
 }
 
 static int load_wdconfig(struct sh_context *c, struct sh_err *e)
@@ -260,6 +359,37 @@ static int worktree_grants(struct sh_context *c, struct sh_err *e)
 	return rc;
 }
 
+/* Requirements that can be checked before assembly, and the mandatory
+ * appended profiles (after the user's own, so they have the last word). */
+static int apply_requirements(struct sh_context *c, struct sh_err *e)
+{
+	const struct sh_requirements *r = &c->req;
+
+	if (r->forbid_env.value && c->opt->env_mode != SH_ENV_SANITIZED)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--env is forbidden by the administrator's "
+			       "requirement forbid-env at %s", r->forbid_env.origin);
+	if (r->forbid_danger.value && strcmp(c->sandbox, "danger-full-access") == 0)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "sandbox policy danger-full-access (from %s) is "
+			       "forbidden by the administrator's requirement "
+			       "forbid-danger-full-access at %s", c->sandbox_origin,
+			       r->forbid_danger.origin);
+	char *what = sh_xasprintf("sandbox policy '%s' (from %s)", c->sandbox, c->sandbox_origin);
+	int rc = sh_req_check_allowed(&r->allowed_sandbox, "allowed-sandbox", c->sandbox, what, e);
+	free(what);
+	c->deny_paths = sh_xcalloc(r->deny_path.n + 1, sizeof(char *));
+	c->deny_origins = sh_xcalloc(r->deny_path.n + 1, sizeof(char *));
+	for (size_t i = 0; i < r->deny_path.n; i++) {
+		c->deny_paths[i] = r->deny_path.v[i].value;
+		c->deny_origins[i] = r->deny_path.v[i].origin;
+	}
+	for (size_t i = 0; rc == 0 && i < r->append_profile.n; i++) {
+		char *origin = sh_xasprintf("requirement %s", r->append_profile.v[i].origin);
+		rc = load_appended(c, r->append_profile.v[i].value, "/", origin, e);
+		free(origin);
+	}
+	return rc;
+}
+
 int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
 {
 	const char *pdir = o->profiles_dir ? o->profiles_dir : getenv("SAFEHOUSE_PROFILES_DIR");
@@ -271,10 +401,23 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 	if (pdir && !*pdir)
 		pdir = NULL;
 	c->profiles_source = pdir ? sh_xasprintf("directory %s", pdir) : sh_xstrdup("built-in");
+	c->sysconfdir = sh_xstrdup(SH_SYSCONFDIR);
+	c->sandbox = sh_xstrdup("workspace-write");
+	c->sandbox_origin = sh_xstrdup("default");
 	if (sh_catalog_load(&c->cat, pdir, c->target, e) < 0 || resolve_home(c, e) < 0 ||
-	    resolve_workdir(c, o, e) < 0 || decide_trust(c, o, e) < 0 || load_wdconfig(c, e) < 0 ||
+	    resolve_workdir(c, o, e) < 0 || sh_requirements_load(c->sysconfdir, &c->req, e) < 0 ||
+	    decide_trust(c, o, e) < 0 || load_config_layers(c, e) < 0 || load_wdconfig(c, e) < 0 ||
 	    worktree_grants(c, e) < 0 || env_and_cli_grants(c, o, e) < 0)
 		return -1;
+	if (c->req.ignored)
+		sh_warn("%s", c->req.ignored);
+	if (o->sandbox)
+		set_single(&c->sandbox, &c->sandbox_origin, o->sandbox, "--sandbox");
+	if (o->network) {
+		if (check_network_value(o->network, "--network", e) < 0)
+			return -1;
+		set_single(&c->network, &c->network_origin, o->network, "--network");
+	}
 	for (size_t i = 0; i < o->enable.n; i++)
 		if (sh_features_parse(&c->cat, c->target, o->enable.v[i], "--enable", &c->features,
 				      e) < 0)
@@ -289,7 +432,7 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 			return -1;
 	if (o->env_mode == SH_ENV_FILE && sh_dotenv_load(&c->env_file, o->env_file, e) < 0)
 		return sh_err_prefix(e, "--env");
-	return 0;
+	return apply_requirements(c, e);
 }
 
 void sh_context_free(struct sh_context *c)
@@ -321,6 +464,15 @@ void sh_context_free(struct sh_context *c)
 	sh_strv_free(&c->env_pass);
 	sh_dotenv_free(&c->env_file);
 	sh_strv_free(&c->notes);
+	sh_strv_free(&c->settings);
+	free(c->sandbox);
+	free(c->sandbox_origin);
+	free(c->network);
+	free(c->network_origin);
+	free(c->deny_paths);
+	free(c->deny_origins);
+	sh_requirements_free(&c->req);
+	free(c->sysconfdir);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -342,4 +494,55 @@ void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *i
 	in->nappended = c->nappended;
 	in->allow_workdir_config_writes = o->allow_workdir_config_writes;
 	in->allow_profile_writes = o->allow_profile_writes;
+	in->workdir_readonly = strcmp(c->sandbox, "read-only") == 0;
+	in->danger_full_access = strcmp(c->sandbox, "danger-full-access") == 0;
+	in->network = c->network;
+	in->network_origin = c->network_origin;
+	in->deny_paths = c->deny_paths;
+	in->deny_origins = c->deny_origins;
+	in->ndeny = c->req.deny_path.n;
+}
+
+static int check_features(const struct sh_requirements *r, const struct sh_strv *f,
+			  struct sh_err *e)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct sh_req_item *bad = sh_req_find(&r->forbidden_enable, f->v[i]);
+		if (bad)
+			return sh_fail(e, SH_EXIT_USAGE, 0, "integration '%s' is forbidden by the "
+				       "administrator's requirement forbidden-enable at %s",
+				       f->v[i], bad->origin);
+		char *what = sh_xasprintf("integration '%s'", f->v[i]);
+		int rc = sh_req_check_allowed(&r->allowed_enable, "allowed-enable", f->v[i], what, e);
+		free(what);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int sh_context_check_final(const struct sh_context *c, const struct sh_assembly *a,
+			   const struct sh_policy *p, struct sh_err *e)
+{
+	const struct sh_requirements *r = &c->req;
+	const char *net = sh_policy_full_network(p, NULL) ? "full" : "none";
+	char *what;
+	int rc;
+
+	if (check_features(r, &a->features_enabled, e) < 0 ||
+	    check_features(r, &a->features_implied, e) < 0)
+		return -1;
+	what = sh_xasprintf("network mode '%s'", net);
+	rc = sh_req_check_allowed(&r->allowed_network, "allowed-network", net, what, e);
+	free(what);
+	if (rc == 0 && r->deny_domains.n && strcmp(net, "full") == 0)
+		rc = sh_fail(e, SH_EXIT_USAGE, 0, "full network cannot honour the administrator's "
+			     "requirement deny-domains at %s (the filtering proxy is not available "
+			     "in this version yet)", r->deny_domains.v[0].origin);
+	return rc;
+}
+
+const char *sh_context_sysconfdir(void)
+{
+	return SH_SYSCONFDIR;
 }

@@ -8,6 +8,7 @@
 
 #include "cli/options.h"
 #include "config/dotenv.h"
+#include "config/requirements.h"
 #include "config/wdconfig.h"
 #include "config/worktree.h"
 #include "policy/assemble.h"
@@ -38,10 +39,29 @@ struct sh_context {
 	struct sh_strv env_pass; /* validated names: config, env, CLI */
 	struct sh_dotenv env_file; /* --env=FILE, parsed (never executed) */
 	struct sh_strv notes;    /* extra --explain lines */
+	struct sh_strv settings; /* "key=value (from ORIGIN)" of every config entry applied */
+	char *sandbox;           /* effective policy: read-only, workspace-write, danger-full-access */
+	char *sandbox_origin;
+	char *network;           /* NULL (the profiles decide), "none" or "full" */
+	char *network_origin;
+	struct sh_requirements req;
+	char *sysconfdir;        /* SH_SYSCONFDIR, normally /etc/safehouse */
+	const char **deny_paths; /* views into req.deny_path, for assembly */
+	const char **deny_origins;
 };
 
 int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh_err *e);
 void sh_context_free(struct sh_context *c);
+
+/* Checks that need the assembled or compiled policy (implied features,
+ * effective network mode); -1 names the requirement that is violated. */
+struct sh_assembly;
+struct sh_policy;
+int sh_context_check_final(const struct sh_context *c, const struct sh_assembly *a,
+			   const struct sh_policy *p, struct sh_err *e);
+
+/* The system configuration directory compiled in (normally /etc/safehouse). */
+const char *sh_context_sysconfdir(void);
 
 /* Fill the assembly input from the context (pointers into c). */
 void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *in);

@@ -99,6 +99,15 @@ void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a
 	const struct sh_options *o = c->opt;
 
 	X(f, "target: %s; profiles: %s\n", c->target, c->profiles_source);
+	if (c->req.path)
+		X(f, "requirements: %s (%zu in force)\n", c->req.path, sh_requirements_count(&c->req));
+	else
+		X(f, "requirements: %s\n", c->req.ignored ? c->req.ignored : "none");
+	for (size_t i = 0; i < c->settings.n; i++)
+		X(f, "setting: %s\n", c->settings.v[i]);
+	X(f, "sandbox policy: %s (from %s)\n", c->sandbox, c->sandbox_origin);
+	if (c->network)
+		X(f, "network setting: %s (from %s)\n", c->network, c->network_origin);
 	if (c->workdir)
 		X(f, "workdir: %s (from %s)\n", c->workdir, c->workdir_source);
 	else

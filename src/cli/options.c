@@ -193,6 +193,27 @@ static int set_profiles_dir(struct sh_options *o, const char *v, struct sh_err *
 	return 0;
 }
 
+static int set_sandbox(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	if (strcmp(v, "read-only") != 0 && strcmp(v, "workspace-write") != 0 &&
+	    strcmp(v, "danger-full-access") != 0)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--sandbox: unknown policy '%s' (expected "
+			       "read-only, workspace-write or danger-full-access)", v);
+	free(o->sandbox);
+	o->sandbox = sh_xstrdup(v);
+	return 0;
+}
+
+static int set_network(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	if (strcmp(v, "none") != 0 && strcmp(v, "full") != 0 && strcmp(v, "filtered") != 0)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--network: unknown mode '%s' (expected none, "
+			       "filtered or full)", v);
+	free(o->network);
+	o->network = sh_xstrdup(v);
+	return 0;
+}
+
 static int set_help(struct sh_options *o, const char *v, struct sh_err *e)
 {
 	(void)v;
@@ -240,6 +261,10 @@ static const struct optdef optdefs[] = {
 	  "render the policy for this target (with --stdout / --output)" },
 	{ "profiles-dir", ARG_REQUIRED, set_profiles_dir, "DIR",
 	  "use profiles from DIR instead of the built-in ones" },
+	{ "sandbox", ARG_REQUIRED, set_sandbox, "POLICY",
+	  "read-only, workspace-write (default) or danger-full-access" },
+	{ "network", ARG_REQUIRED, set_network, "MODE",
+	  "none (default) or full; filtered is not available yet" },
 	{ "help", ARG_NONE, set_help, NULL, "show this help and exit" },
 	{ "version", ARG_NONE, set_version, NULL, "show the version and exit" },
 };
@@ -263,6 +288,8 @@ void sh_options_free(struct sh_options *o)
 	free(o->output);
 	free(o->target);
 	free(o->profiles_dir);
+	free(o->sandbox);
+	free(o->network);
 	free(o->why_path);
 }
 

@@ -34,6 +34,8 @@ struct sh_options {
 	bool print_plan;
 	char *target;               /* "linux" / "macos"; NULL = host */
 	char *profiles_dir;
+	char *sandbox;              /* read-only, workspace-write, danger-full-access */
+	char *network;              /* none, full (filtered: not available yet) */
 	bool help, version;
 	/* why */
 	enum sh_why_op why_op;

@@ -159,6 +159,9 @@ int sh_run_command(const struct sh_context *c, const struct sh_assembly *a,
 
 	if (sh_harden_self(e) < 0)
 		return -1;
+	if (strcmp(c->sandbox, "danger-full-access") == 0)
+		sh_warn("--sandbox=danger-full-access: no filesystem or network restriction (the "
+			"environment is still sanitized and the process hardened)");
 	rc = run_plan(c, a, p, false, e);
 	if (rc >= 0 || !sh_sandbox_err_is_userns(e))
 		return rc;
@@ -173,6 +176,24 @@ int sh_run_command(const struct sh_context *c, const struct sh_assembly *a,
 		uc.detail);
 	memset(e, 0, sizeof(*e));
 	return run_plan(c, a, p, true, e);
+}
+
+static void print_requirements(void)
+{
+	struct sh_requirements r = { 0 };
+	struct sh_err re = { 0 };
+	int rc = sh_requirements_load(sh_context_sysconfdir(), &r, &re);
+
+	if (rc < 0)
+		printf("fail requirements           %s\n", re.msg);
+	else if (rc == 0)
+		printf("ok   requirements           %s\n", r.ignored ? r.ignored : "none");
+	else {
+		printf("ok   requirements           %s: %zu in force\n", r.path,
+		       sh_requirements_count(&r));
+		sh_requirements_print(&r, "     ", stdout);
+	}
+	sh_requirements_free(&r);
 }
 
 int sh_run_doctor(struct sh_err *e)
@@ -192,6 +213,7 @@ int sh_run_doctor(struct sh_err *e)
 		if (strcmp(k->name, "landlock") == 0)
 			landlock = k->status != SH_CHECK_FAIL;
 	}
+	print_requirements();
 	if (userns)
 		printf("mode: full (namespaces, mount view, Landlock, seccomp)\n");
 	else if (landlock)

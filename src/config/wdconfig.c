@@ -25,20 +25,20 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-static bool key_known(const char *k)
+static bool key_known(const char *const *keys, const char *k)
 {
-	for (size_t i = 0; sh_wdconfig_keys[i]; i++)
-		if (strcmp(sh_wdconfig_keys[i], k) == 0)
+	for (size_t i = 0; keys[i]; i++)
+		if (strcmp(keys[i], k) == 0)
 			return true;
 	return false;
 }
 
-static char *valid_keys_list(void)
+static char *valid_keys_list(const char *const *keys)
 {
 	struct sh_buf b = { 0 };
 
-	for (size_t i = 0; sh_wdconfig_keys[i]; i++)
-		sh_buf_printf(&b, "%s%s", i ? ", " : "", sh_wdconfig_keys[i]);
+	for (size_t i = 0; keys[i]; i++)
+		sh_buf_printf(&b, "%s%s", i ? ", " : "", keys[i]);
 	return sh_buf_take(&b);
 }
 
@@ -71,7 +71,7 @@ static void add_entry(struct sh_wdconfig *c, char *key, char *value, unsigned li
 }
 
 static int parse_line(struct sh_wdconfig *c, const char *s, size_t n, unsigned line,
-		      const char *origin, struct sh_err *e)
+		      const char *origin, const char *const *keys, struct sh_err *e)
 {
 	const char *eq, *k, *v;
 	size_t kn, vn;
@@ -95,8 +95,8 @@ static int parse_line(struct sh_wdconfig *c, const char *s, size_t n, unsigned l
 	if (kn == 0)
 		return sh_fail(e, SH_EXIT_USAGE, 0, "%s:%u: expected key=value", origin, line);
 	key = sh_xstrndup(k, kn);
-	if (!key_known(key)) {
-		char *list = valid_keys_list();
+	if (!key_known(keys, key)) {
+		char *list = valid_keys_list(keys);
 		sh_fail(e, SH_EXIT_USAGE, 0, "%s:%u: unknown key '%s'", origin, line, key);
 		sh_hint(e, "valid keys: %s", list);
 		free(list);
@@ -110,6 +110,12 @@ static int parse_line(struct sh_wdconfig *c, const char *s, size_t n, unsigned l
 int sh_wdconfig_parse(struct sh_wdconfig *c, const char *buf, size_t len, const char *origin,
 		      struct sh_err *e)
 {
+	return sh_kv_parse(c, buf, len, origin, sh_wdconfig_keys, e);
+}
+
+int sh_kv_parse(struct sh_wdconfig *c, const char *buf, size_t len, const char *origin,
+		const char *const *keys, struct sh_err *e)
+{
 	const char *p = buf, *end = buf + len;
 	unsigned line = 1;
 
@@ -121,7 +127,7 @@ int sh_wdconfig_parse(struct sh_wdconfig *c, const char *buf, size_t len, const 
 		if (memchr(p, '\0', n))
 			return sh_fail(e, SH_EXIT_USAGE, 0, "%s:%u: NUL byte in file", origin,
 				       line);
-		if (parse_line(c, p, n, line, origin, e) < 0)
+		if (parse_line(c, p, n, line, origin, keys, e) < 0)
 			return -1;
 		p = nl ? nl + 1 : end;
 	}

@@ -49,6 +49,12 @@ extern const char *const sh_wdconfig_keys[];
 int sh_wdconfig_parse(struct sh_wdconfig *c, const char *buf, size_t len, const char *origin,
 		      struct sh_err *e);
 
+/* The same "key=value" parser with another table of accepted keys
+ * (NULL-terminated): used for the system and user config files and the
+ * requirements file. */
+int sh_kv_parse(struct sh_wdconfig *c, const char *buf, size_t len, const char *origin,
+		const char *const *keys, struct sh_err *e);
+
 /* Load <workdir>/.safehouse (O_NOFOLLOW, regular files only, at most
  * SH_WDCONFIG_MAX_SIZE).  Returns 1 if loaded, 0 if there is no such file
  * (*c untouched), -1 on error ("'P' is a symbolic link; refusing to follow

@@ -335,9 +335,47 @@ static char *gen_workdir(const struct sh_assemble_in *in)
 {
 	struct sh_buf b = { 0 };
 
-	sh_buf_puts(&b, ";; The workdir is readable and writable.\n");
+	if (in->workdir_readonly)
+		sh_buf_puts(&b, ";; --sandbox=read-only: the workdir is readable, not writable.\n");
+	else
+		sh_buf_puts(&b, ";; The workdir is readable and writable.\n");
 	traversal_rule(&b, in->workdir, false);
-	sh_buf_puts(&b, "(allow file-read* file-write* (subpath WORK_DIR))\n");
+	sh_buf_printf(&b, "(allow file-read*%s (subpath WORK_DIR))\n",
+		      in->workdir_readonly ? "" : " file-write*");
+	if (in->workdir_readonly)
+		sh_buf_puts(&b, "(deny file-write* (subpath WORK_DIR))\n");
+	return sh_buf_take(&b);
+}
+
+/* --network / network= override: decides the general outbound question
+ * (specific destinations such as loopback keep their own rules). */
+static char *gen_network(const struct sh_assemble_in *in)
+{
+	bool full = strcmp(in->network, "full") == 0;
+	return sh_xasprintf(";; network=%s (from %s)\n(%s network-outbound (remote ip \"*:*\"))\n",
+			    in->network, in->network_origin ? in->network_origin : "?",
+			    full ? "allow" : "deny");
+}
+
+static char *gen_danger(void)
+{
+	return sh_xstrdup(";; --sandbox=danger-full-access: no filesystem or network restriction.\n"
+			  ";; The environment is still sanitized and the process still hardened.\n"
+			  "(allow file-read* file-write* process-exec (subpath \"/\"))\n"
+			  "(allow network-outbound (remote ip \"*:*\"))\n");
+}
+
+static char *gen_requirements(const struct sh_assemble_in *in)
+{
+	struct sh_buf b = { 0 };
+
+	sh_buf_puts(&b, ";; Administrator requirements: always denied, whatever came before.\n");
+	for (size_t i = 0; i < in->ndeny; i++) {
+		char *q = sh_sbpl_quote(in->deny_paths[i]);
+		sh_buf_printf(&b, ";; %s\n(deny file-read* file-write* (subpath %s))\n",
+			      in->deny_origins[i], q);
+		free(q);
+	}
 	return sh_buf_take(&b);
 }
 
@@ -409,6 +447,8 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 		emit_wide_read(in, a);
 	if (in->workdir)
 		add_source(a, "<generated: workdir>", gen_workdir(in), SH_SRC_GENERATED);
+	if (in->network)
+		add_source(a, "<generated: network>", gen_network(in), SH_SRC_GENERATED);
 	for (size_t i = 0; i < in->nappended; i++)
 		add_source(a, in->appended[i].path,
 			   sh_xstrndup(in->appended[i].text, in->appended[i].len), SH_SRC_APPENDED);
@@ -421,6 +461,10 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 				      "(--allow-workdir-config-writes lifts this).\n"
 				      "(deny file-write* (workdir-literal \"/.safehouse\"))\n"),
 			   SH_SRC_GENERATED);
+	if (in->danger_full_access)
+		add_source(a, "<generated: danger-full-access>", gen_danger(), SH_SRC_GENERATED);
+	if (in->ndeny)
+		add_source(a, "<generated: requirements>", gen_requirements(in), SH_SRC_GENERATED);
 
 	/* Features available but not included, and exec-env defaults in order. */
 	{

@@ -56,6 +56,13 @@ struct sh_assemble_in {
 	size_t nappended;
 	bool allow_workdir_config_writes;
 	bool allow_profile_writes;
+	bool workdir_readonly;   /* --sandbox=read-only */
+	bool danger_full_access; /* --sandbox=danger-full-access */
+	const char *network;     /* NULL: the profiles decide; "none" / "full": override */
+	const char *network_origin;
+	const char *const *deny_paths;     /* administrator's mandatory denials */
+	const char *const *deny_origins;
+	size_t ndeny;
 };
 
 struct sh_assembly {
