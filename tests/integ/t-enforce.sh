@@ -175,4 +175,3 @@ check "a non-executable file exits 126 and does not run" '[ $RC -eq 126 ] && has
 run "$S" -- "$W"
 check "a directory as the command exits 126" '[ $RC -eq 126 ]'
 
-echo "$_n tests"
