@@ -347,6 +347,31 @@ static char *gen_workdir(const struct sh_assemble_in *in)
 	return sh_buf_take(&b);
 }
 
+/* Git metadata in the workdir that makes git run code later, outside the
+ * sandbox (threats PERSIST-01..03): hooks, config (core.fsmonitor,
+ * core.hooksPath, aliases...), info/ (attributes with filters), commondir and
+ * gitdir redirection, alternates.  Objects, refs, logs and the index stay
+ * writable so add/commit/branch/stash/rebase work.  The .git entry itself is
+ * protected too: renaming it away and recreating it would shed the
+ * protections (the mount layer pins it).  Paths that do not exist at launch
+ * cannot be protected without placing files on the host; the post-session
+ * audit reports them. */
+static char *gen_git_protection(void)
+{
+	return sh_xstrdup(
+		";; Git metadata that runs code later, outside the sandbox, is read-only.\n"
+		"(deny file-write*\n"
+		"    (workdir-literal \"/.git\")\n"
+		"    (workdir-subpath \"/.git/hooks\")\n"
+		"    (workdir-literal \"/.git/config\")\n"
+		"    (workdir-literal \"/.git/config.worktree\")\n"
+		"    (workdir-subpath \"/.git/info\")\n"
+		"    (workdir-literal \"/.git/commondir\")\n"
+		"    (workdir-literal \"/.git/gitdir\")\n"
+		"    (workdir-literal \"/.git/objects/info/alternates\")\n"
+		"    (workdir-literal \"/.gitmodules\"))\n");
+}
+
 /* --network / network= override: decides the general outbound question
  * (specific destinations such as loopback keep their own rules). */
 static char *gen_network(const struct sh_assemble_in *in)
@@ -445,8 +470,10 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 		add_source(a, "<generated: grants>", gen_grants(in), SH_SRC_GENERATED);
 	if (sh_strv_contains(&chosen, WIDE_READ))
 		emit_wide_read(in, a);
-	if (in->workdir)
+	if (in->workdir) {
 		add_source(a, "<generated: workdir>", gen_workdir(in), SH_SRC_GENERATED);
+		add_source(a, "<generated: git protection>", gen_git_protection(), SH_SRC_GENERATED);
+	}
 	if (in->network)
 		add_source(a, "<generated: network>", gen_network(in), SH_SRC_GENERATED);
 	for (size_t i = 0; i < in->nappended; i++)

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Git stays usable inside, but what makes git run code later, outside the
+# sandbox, cannot be planted (threats PERSIST-01/02, the .git rename trick).
+# Each attack is checked afterwards by running git on the host side and
+# asserting that nothing ran.
+. "$(dirname "$0")/lib.sh"
+S=$SAFEHOUSE
+H=$T/home; W=$T/work; MARK=$T/marks
+mkdir -p "$H" "$W" "$MARK"
+export HOME=$H GIT_CONFIG_NOSYSTEM=1; unset XDG_CONFIG_HOME SAFEHOUSE_WORKDIR
+git config --global user.email t@example.invalid && git config --global user.name tester || exit 1
+cd "$W" || exit 1
+W=$(pwd -P)
+git init -q && echo a > a.txt && git add a.txt && git commit -q -m init || exit 1
+
+inside() { run "$S" -- sh -c "$1"; }
+
+inside 'echo b >> a.txt && git add a.txt && git commit -q -m second && git branch topic && echo b2 > b.txt && git add b.txt && git stash -q && git stash pop -q && git checkout -q -b work && git commit -q -am third && git rebase -q topic && echo GIT-OK'
+check "git add/commit/branch/stash/checkout/rebase work inside" '[ $RC -eq 0 ] && has "$OUT" "GIT-OK"'
+check "the commits are on the host" '[ "$(git log --oneline | wc -l)" -ge 3 ]'
+
+inside "printf '#!/bin/sh\necho HOOK > $MARK/hook\n' > .git/hooks/post-checkout && chmod +x .git/hooks/post-checkout"
+check "planting a hook fails (read-only .git/hooks)" '[ $RC -ne 0 ] && has "$ERR" "Read-only file system" && [ ! -e .git/hooks/post-checkout ]'
+for kv in "core.fsmonitor=echo FSMON > $MARK/fsmon; false" "core.hooksPath=$W/evilhooks" \
+	"core.sshCommand=touch $MARK/ssh" "alias.st=!touch $MARK/alias"; do
+	k=${kv%%=*}; v=${kv#*=}
+	inside "git config '$k' '$v'"
+	check "writing $k into .git/config fails" '[ $RC -ne 0 ] && [ -z "$(git config --local --get "$k")" ]'
+done
+inside "printf '[core]\n\tfsmonitor = touch $MARK/direct\n' >> .git/config"
+check "appending to .git/config directly fails" '[ $RC -ne 0 ] && ! grep -q direct .git/config'
+inside 'printf "* filter=x\n" > .git/info/attributes'
+check "writing .git/info/attributes fails" '[ $RC -ne 0 ] && [ ! -e .git/info/attributes ]'
+inside 'mv .git .git.old'
+check "renaming .git away fails (EBUSY)" '[ $RC -ne 0 ] && has "$ERR" "busy" && [ -d .git ] && [ ! -e .git.old ]'
+inside "cp -r .git $T/copy 2>/dev/null; mv .git/hooks .git/hooks.old"
+check "renaming .git/hooks away fails" '[ $RC -ne 0 ] && [ -d .git/hooks ] && [ ! -e .git/hooks.old ]'
+
+# Afterwards, on the host: git runs, and none of the planted payloads ran.
+git status >/dev/null 2>&1; git checkout -q topic 2>/dev/null; git st 2>/dev/null
+check "host git status/checkout ran none of the payloads" '[ -z "$(ls -A "$MARK")" ]'
+check "host git still works on the repository" 'git rev-parse HEAD >/dev/null 2>&1'
+
+# Deleting content is allowed (the workdir is writable), but the protected
+# pieces survive and .git cannot be replaced by a directory of the agent's.
+cp .git/config "$T/config.before"
+inside 'rm -rf .git 2>/dev/null; mkdir -p .git/hooks 2>/dev/null; ls -d .git'
+check "rm -rf .git leaves the protected hooks and config in place" '[ -d .git/hooks ] && [ -f .git/hooks/pre-commit.sample ] && cmp -s .git/config "$T/config.before"'
