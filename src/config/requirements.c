@@ -139,7 +139,7 @@ static int apply_entry(struct sh_requirements *r, const struct sh_wdentry *en, c
 static const char *untrusted_reason(const struct stat *st)
 {
 	if (st->st_uid != 0)
-		return "not owned by root";
+		return "not root-owned";
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		return "writable by group or others";
 	return NULL;
