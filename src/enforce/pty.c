@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,11 +158,23 @@ int sh_recv_fd(int sock)
 	return fd;
 }
 
+/* May we change the terminal's settings and read from it without being
+ * stopped?  Yes when we are in its foreground process group, or when it is
+ * not our controlling terminal at all (no job control applies). */
+static bool in_foreground(int fd)
+{
+	pid_t pg = tcgetpgrp(fd);
+	return pg < 0 || pg == getpgrp();
+}
+
 int sh_term_raw(struct sh_term *t, struct sh_err *e)
 {
 	struct termios raw;
 
 	if (!t->active || t->in_fd < 0 || t->raw)
+		return 0;
+	t->in_paused = !in_foreground(t->in_fd);
+	if (t->in_paused)
 		return 0;
 	if (tcgetattr(t->in_fd, &t->saved) < 0)
 		return sh_fail(e, SH_EXIT_SETUP, errno, "pty: cannot read the terminal settings");
@@ -175,10 +188,17 @@ int sh_term_raw(struct sh_term *t, struct sh_err *e)
 
 void sh_term_restore(struct sh_term *t)
 {
+	sigset_t ttou, old;
+
 	if (!t->raw)
 		return;
+	/* blocked, SIGTTOU cannot stop us should we be in the background now */
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
 	while (tcsetattr(t->in_fd, TCSADRAIN, &t->saved) < 0 && errno == EINTR)
 		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	t->raw = false;
 }
 
@@ -223,7 +243,7 @@ void sh_term_poll_prepare(const struct sh_term *t, struct pollfd *p)
 		p[i] = (struct pollfd){ .fd = -1 };
 	if (!t->active)
 		return;
-	if (t->in_fd >= 0 && !t->in_eof && t->inlen == 0)
+	if (t->in_fd >= 0 && !t->in_eof && !t->in_paused && t->inlen == 0)
 		p[P_IN] = (struct pollfd){ .fd = t->in_fd, .events = POLLIN };
 	short ev = 0;
 	if (!t->master_eof && t->outlen == 0)

@@ -38,6 +38,8 @@ struct sh_term {
 	int out_fd;      /* where pty output goes: 1, or 2 if only stderr is a terminal */
 	int size_fd;     /* a real terminal to read the window size from */
 	bool raw;        /* in_fd is in raw mode; saved holds the original settings */
+	bool in_paused;  /* launcher not in the terminal's foreground process group:
+			  * the terminal is neither switched to raw nor read */
 	struct termios saved;
 	bool have_initial; /* the terminal settings before raw mode, for the pty */
 	struct termios initial;
@@ -66,9 +68,15 @@ int sh_term_open_pair(const char *ptmx, int *master, int *slave);
 int sh_send_fd(int sock, int fd);
 /* Receive one; returns the fd, or -1 (errno; 0 on EOF). */
 int sh_recv_fd(int sock);
-/* Switch stdin (if it is a terminal) to raw mode. */
+/* Switch stdin (if it is a terminal) to raw mode and relay it, if the
+ * launcher is in the terminal's foreground process group.  Otherwise (a
+ * background job: `timeout 60 safehouse ...`, `safehouse ... &`) the terminal
+ * is left alone, since tcsetattr or read would stop the launcher (SIGTTOU,
+ * SIGTTIN), and keystrokes are not relayed until a later call (on SIGCONT,
+ * which `fg` sends) finds it in the foreground. */
 int sh_term_raw(struct sh_term *t, struct sh_err *e);
-/* Restore the terminal settings saved by sh_term_raw.  Idempotent. */
+/* Restore the terminal settings saved by sh_term_raw (never stops the
+ * launcher, even from the background).  Idempotent. */
 void sh_term_restore(struct sh_term *t);
 /* Copy the real terminal's window size to the pty (the kernel then sends
  * SIGWINCH to the pty's foreground process group). */
