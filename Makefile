@@ -107,14 +107,6 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) -D_GNU_SOURCE -O2 -std=gnu11 -Wall -Wextra $< -o $@
 
-# Test helper programs, one per tests/helpers/*.c (run outside the sandbox
-# by the integration tests, e.g. deny-userns for the fallback tests).
-HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
-all: $(HELPERS)
-$(BUILD)/helpers/%: tests/helpers/%.c
-	@mkdir -p $(@D)
-	$(CC) -D_GNU_SOURCE -O2 -std=gnu11 -Wall -Wextra $< -o $@
-
 deps:
 	@sh tools/deps.sh
 
