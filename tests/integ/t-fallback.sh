@@ -1,0 +1,102 @@
+#!/bin/sh
+# Fallback mode (issue "Fallback and diagnostics"): where user namespaces
+# cannot be created (simulated with tests/helpers/deny-userns, a seccomp
+# filter like a container's), safehouse still runs the command under Landlock
+# and seccomp and says so in one warning line; without Landlock as well it
+# refuses with 125 and a hint, and nothing runs.
+. "$(dirname "$0")/lib.sh"
+S=$SAFEHOUSE
+D=$(dirname "$SAFEHOUSE")/helpers/deny-userns
+H=$T/home; W=$T/work; mkdir -p "$H/.ssh" "$W"
+echo secret > "$H/.ssh/id_ed25519"
+export HOME=$H; unset XDG_CONFIG_HOME SAFEHOUSE_WORKDIR SAFEHOUSE_ADD_DIRS SAFEHOUSE_ADD_DIRS_RO \
+	SAFEHOUSE_TRUST_WORKDIR_CONFIG SAFEHOUSE_ENV_PASS SAFEHOUSE_PROFILES_DIR
+cd "$W" || exit 1
+W=$(pwd -P); H=$(cd "$H" && pwd -P)
+cp "$PROBE" "$W/probe"
+n=$$
+# wait_for 'CONDITION' [TRIES]: up to TRIES x 50 ms (default 100)
+wait_for() {
+	_i=0
+	while [ $_i -lt "${2:-100}" ]; do
+		eval "$1" && return 0
+		sleep 0.05; _i=$((_i + 1))
+	done
+	return 1
+}
+gone() { ! pgrep -f -- "$1" >/dev/null 2>&1; }
+
+if [ ! -x "$D" ]; then
+	not_ok "tests/helpers/deny-userns is built ($D)"
+	exit 1
+fi
+
+# --- the helper does what it says (outside safehouse)
+run "$D" ./probe syscall unshare-user
+check "deny-userns: unshare(CLONE_NEWUSER) fails with EPERM" '[ "$OUT" = EPERM ]'
+run "$D" ./probe syscall clone3
+check "deny-userns: clone3 fails with ENOSYS" '[ "$OUT" = ENOSYS ]'
+run "$D" ./probe syscall tiocsti
+check "deny-userns alone does not filter ioctl (TIOCSTI on fd -1: EBADF)" '[ "$OUT" = EBADF ]'
+
+# --- fallback: runs, one warning line, both layers on
+run "$D" "$S" -- ./probe status </dev/null
+check "without user namespaces the command still runs" '[ $RC -eq 0 ] && has "$OUT" "NoNewPrivs:	1"'
+check "exactly one warning line, naming what is weaker" \
+	'[ "$(printf "%s\n" "$ERR" | grep -c .)" -eq 1 ] && has "$ERR" "warning: user namespaces are unavailable" && has "$ERR" "Landlock and seccomp only" && has "$ERR" "no private mount view"'
+check "seccomp is active (mode 2, safehouse's filter on top of the helper's)" \
+	'has "$OUT" "Seccomp:	2" && [ "$(printf "%s\n" "$OUT" | sed -n "s/^Seccomp_filters:[[:space:]]*//p")" -ge 2 ]'
+run "$D" "$S" -- ./probe syscall tiocsti </dev/null
+check "safehouse's seccomp filter denies TIOCSTI (EPERM, not EBADF)" '[ "$OUT" = EPERM ]'
+run "$D" "$S" -- ./probe read "$H/.ssh/id_ed25519" </dev/null
+check "Landlock denies reading ~/.ssh/id_ed25519 (EACCES)" '[ $RC -eq 1 ] && [ "$OUT" = EACCES ]'
+run "$D" "$S" -- ./probe write "$W/created" </dev/null
+check "Landlock allows writing the workdir" '[ $RC -eq 0 ] && [ -f "$W/created" ]'
+run "$D" "$S" -- ./probe write "$H/outside" </dev/null
+check "Landlock denies writing outside the grants" '[ $RC -eq 1 ] && [ ! -e "$H/outside" ]'
+run "$D" "$S" -- sh -c 'exit 7' </dev/null
+check "exit codes pass through in fallback" '[ $RC -eq 7 ]'
+run "$D" "$S" -- "no-such-command-$n" </dev/null
+check "127 in fallback" '[ $RC -eq 127 ] && has "$ERR" "command not found"'
+
+# --- diagnostics say fallback
+run "$D" "$S" --explain -- true </dev/null
+check "--explain under deny-userns says fallback" '[ $RC -eq 0 ] && has "$ERR" "fallback"'
+run "$D" "$S" doctor
+check "doctor under deny-userns: user namespaces FAIL, mode: fallback" \
+	'has "$OUT" "FAIL user namespaces" && has "$OUT" "mode: fallback"'
+run "$S" doctor
+check "doctor without the helper: mode: full" '[ $RC -eq 0 ] && has "$OUT" "mode: full"'
+
+# --- neither layer: refuse
+rm -f "$W/marker"
+run "$D" --no-landlock "$S" -- sh -c 'touch "$1"' sh "$W/marker" </dev/null
+check "no user namespaces and no Landlock: exit 125 with a reason and a hint" \
+	'[ $RC -eq 125 ] && has "$ERR" "cannot sandbox" && has "$ERR" "Landlock" && has "$ERR" "hint:"'
+check "... and nothing ran (marker not created)" '[ ! -e "$W/marker" ]'
+run "$D" --no-landlock "$S" doctor
+check "doctor with neither: mode: none, exit 125" '[ $RC -eq 125 ] && has "$OUT" "mode: none"'
+
+# --- process life in fallback
+"$D" "$S" -- sh -c "exec sleep 6$n.1" </dev/null >/dev/null 2>&1 &
+pid=$!
+wait_for "pgrep -f -x 'sleep 6$n.1' >/dev/null"
+kill -KILL $pid; wait $pid 2>/dev/null
+RC=0; OUT=""; ERR=""
+check "fallback: the command dies with the launcher (parent-death signal)" 'wait_for "gone \"sleep 6$n\\.1\""'
+run "$D" "$S" -- sh -c "setsid -f sleep 7$n.1; exit 0" </dev/null
+OUT=$(pgrep -a -f "sleep 7$n" 2>&1)
+check "fallback: a daemon started inside dies with the session (BUG: survives, no pid namespace and no reaping)" \
+	'wait_for "gone \"sleep 7$n\\.1\"" 20'
+for p in $(pgrep -f "sleep [67]$n\." 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+
+# --- terminal in fallback: own pty from the host's devpts, TIOCSTI blocked
+if command -v python3 >/dev/null 2>&1; then
+	run python3 "$SH_ROOT/tests/helpers/ptydrive.py" --out "$T/pty.out" -- "$D" "$S" -- sh -c \
+		'test -t 0 && echo TTY-YES; ./probe syscall tiocsti 0; ./probe syscall tiocsti-high 0; exit 0'
+	PTY=$(cat "$T/pty.out")
+	check "fallback on a terminal: a pty inside, TIOCSTI fails with EPERM" \
+		'has "$OUT" "EXIT=0" && has "$PTY" "TTY-YES" && [ "$(printf "%s" "$PTY" | grep -c EPERM)" -eq 2 ] && has "$OUT" "ICANON=1"'
+else
+	skip "fallback terminal" "no python3"
+fi
