@@ -160,11 +160,32 @@ while read -r spec cmd prof <&3; do
 	done
 	sh_as "$cmd" "$script true"
 	made=""; for f in $(new_policy_files "$cmd"); do [ -e "$H/$f" ] && made="$made $f"; done
-	check "$cmd: policy-bearing files that do not exist yet cannot be created ($(new_policy_files "$cmd"))" \
-		'hasnt "$OUT" CREATED && [ -z "$made" ]'
+	# What matters is the host after the session: the file must not be there
+	# for the next session (perhaps unsandboxed) to load.
+	check "$cmd: policy-bearing files that do not exist yet are not created on the host ($(new_policy_files "$cmd"))" \
+		'[ -z "$made" ]'
 	for f in $made; do rm -f "$H/$f"; done
 	rmdir "$H/.claude/commands" "$H/.gemini/commands" "$H/.config/opencode/plugin" 2>/dev/null
 done 3< "$VERSIONS"
+
+# --- npm prefixes a real user installs agents into (30-toolchains/node.sb):
+# readable (the agent runs from there), never writable (it runs later, outside).
+for p in .npm-global/lib/node_modules .local/share/npm/lib/node_modules \
+	.npm-packages/lib/node_modules .local/lib/node_modules .nvm/versions/node/v20.0.0/lib/node_modules; do
+	f=$H/$p/@openai/codex/bin/codex.js
+	run env HOME="$H" "$S" why "$f" -- codex
+	r=$OUT
+	run env HOME="$H" "$S" why --write "$f" -- codex
+	check "npm prefix ~/${p%%/lib/*} is readable and not writable for codex" \
+		'has "$r" "allow: file-read-data" && has "$OUT" "deny: file-write-data"'
+done
+for p in /usr/local/lib/node_modules /usr/lib/node_modules; do
+	run "$S" why "$p/@openai/codex/bin/codex.js" -- codex
+	r=$OUT
+	run "$S" why --write "$p/@openai/codex/bin/codex.js" -- codex
+	check "npm prefix $p is readable and not writable for codex" \
+		'has "$r" "allow: file-read-data" && has "$OUT" "deny: file-write-data"'
+done
 
 # --- fake model server
 # start_server NAME 'JSON script': starts it, sets $PORT and $LOG
@@ -184,12 +205,13 @@ DEADPROXY="HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 ALL_PROX
 # --- Codex turn
 # Codex's own per-command sandbox (bubblewrap) needs new namespaces, which
 # safehouse's seccomp filter refuses; so Codex runs with
-# --sandbox danger-full-access: safehouse is the sandbox (docs/agents.md).
+# -c sandbox_mode="danger-full-access" (given before the subcommand, it
+# applies to every subcommand): safehouse is the sandbox (docs/agents.md).
 codex_exec() { # SANDBOX_MODE: one `codex exec` against the fake server
 	# shellcheck disable=SC2086
 	run env HOME="$H" PATH="$SYS_PATH" timeout 300 "$S" --enable=network --add-dirs-ro="$AG" -- \
 		FAKE_MODEL_KEY=sk-fake $DEADPROXY \
-		"$BIN/codex" exec --sandbox "$1" --skip-git-repo-check --color never \
+		"$BIN/codex" -c "sandbox_mode=\"$1\"" exec --skip-git-repo-check --color never \
 		-c model_provider=fake -c model=fake-model -c model_providers.fake.name=fake \
 		-c "model_providers.fake.base_url=\"http://127.0.0.1:$PORT/v1\"" \
 		-c model_providers.fake.env_key=FAKE_MODEL_KEY -c model_providers.fake.wire_api=responses \
@@ -201,8 +223,8 @@ if [ -x "$BIN/codex" ]; then
 	if start_server codex '{"commands": ["cat ~/.ssh/id_ed25519", "echo made-by-codex > made-by-codex.txt", "echo notify = [\\\"/bin/true\\\"] >> ~/.codex/config.toml"], "final": "codex-turn-done"}'; then
 		codex_exec danger-full-access
 		stop_server
-		check "codex exec turn against the fake server completes" \
-			'[ $RC -eq 0 ] && has "$OUT" "codex-turn-done" && [ $(grep -c "/v1/responses" "$LOG") -ge 4 ]'
+		check "codex exec turn against the fake server completes (sandbox_mode=danger-full-access)" \
+			'[ $RC -eq 0 ] && has "$OUT" "codex-turn-done" && has "$ERR" "sandbox: danger-full-access" && [ $(grep -c "/v1/responses" "$LOG") -ge 4 ]'
 		check "codex: the planted key never reached the model server" \
 			'[ -s "$LOG" ] && ! grep -q "$KEY" "$LOG" && ! grep -q "BEGIN OPENSSH" "$LOG"'
 		check "codex: the key read was refused inside (tool output says so)" \
