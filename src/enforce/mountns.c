@@ -240,6 +240,17 @@ static int open_comp(int dirfd, const char *name)
 	return fd;
 }
 
+/* A whole relative path beneath dirfd as O_PATH, no symlink in any
+ * component: openat2 only (-1 without it; the caller then walks). */
+static int open_beneath(int dirfd, const char *rel)
+{
+	struct sh_open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = SH_RESOLVE_BENEATH | SH_RESOLVE_NO_SYMLINKS | SH_RESOLVE_NO_MAGICLINKS,
+	};
+	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+}
+
 enum walk_mode {
 	W_EXISTING, /* everything must exist (bind sources) */
 	W_DIR,      /* create missing components as directories (in our tmpfs only) */
@@ -258,12 +269,45 @@ static int walk(struct ctx *c, int start, const char *p, enum walk_mode mode)
 		return fail(c, EINVAL, "'%s' is not an absolute path", p);
 	if (len >= sizeof(buf))
 		return fail(c, ENAMETOOLONG, "cannot resolve '%.64s...'", p);
+	int parent = -1;   /* fd of p's parent when only the last component is missing */
+	size_t last_at = 1; /* offset of that last component in p */
+	/* Fast path: one openat2 for the whole path, with the same rules as
+	 * the walk below (no symlink in any component, nothing outside start,
+	 * every component but the last a directory).  When the path is whole
+	 * and canonical it opens exactly what the walk would; anything else
+	 * (missing components to create, a symlink, "..", errors) takes the
+	 * walk, which also words the error. */
+	if (len > 1 && !force_legacy && !strstr(p, "//") && !strstr(p, "/./") &&
+	    !strstr(p, "/../")) {
+		size_t l = len;
+		while (l > 1 && p[l - 1] == '/')
+			l--;
+		bool dots = (l >= 2 && p[l - 1] == '.' && p[l - 2] == '/') ||
+			    (l >= 3 && p[l - 1] == '.' && p[l - 2] == '.' && p[l - 3] == '/');
+		if (!dots) {
+			memcpy(buf, p + 1, l - 1);
+			buf[l - 1] = '\0';
+			int fd = open_beneath(start, buf);
+			if (fd >= 0)
+				return fd;
+			/* Only the last component missing (the usual mount point
+			 * in the skeleton: the plan lists parents first): the walk
+			 * continues from the parent. */
+			char *ls = strrchr(buf, '/');
+			if (errno == ENOENT && mode != W_EXISTING && ls) {
+				*ls = '\0';
+				parent = open_beneath(start, buf);
+				if (parent >= 0)
+					last_at = (size_t)(ls - buf) + 2; /* in p: after its '/' */
+			}
+		}
+	}
 	memcpy(buf, p, len + 1);
 
-	int cur SH_AUTOCLOSE = fcntl(start, F_DUPFD_CLOEXEC, 3);
+	int cur SH_AUTOCLOSE = parent >= 0 ? parent : fcntl(start, F_DUPFD_CLOEXEC, 3);
 	if (cur < 0)
 		return fail(c, errno, "cannot duplicate a directory fd");
-	char *s = buf + 1;
+	char *s = buf + (parent >= 0 ? last_at : 1);
 	while (*s) {
 		char *slash = strchr(s, '/');
 		if (slash)

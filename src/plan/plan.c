@@ -333,6 +333,21 @@ struct pm {
 	bool host;        /* content comes from the host (binds) */
 };
 
+/* The rules (query-relevant ones, in order) that may match some path whose
+ * first component is key, each with those of its filters that may. */
+struct rsel {
+	size_t rule;
+	bool all; /* no filter: matches everything */
+	size_t *filt;
+	size_t nfilt;
+};
+struct rtab {
+	const char *key; /* NULL: the table for any other first component */
+	size_t klen;
+	struct rsel *r;
+	size_t nr, cap;
+};
+
 struct bld {
 	const struct sh_plan_input *in;
 	const struct sh_policy *p;
@@ -358,6 +373,10 @@ struct bld {
 	size_t expand_entries;
 	struct sh_plan *out;
 	unsigned care; /* rights Landlock alone must carve out */
+
+	struct rtab *tabs; /* rule index by first path component, see index_rules() */
+	size_t ntabs, ntabs_cap;
+	struct rtab *generic;
 };
 
 static void warnf(struct bld *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -400,14 +419,144 @@ static const struct lst *lstat_cached(struct bld *b, const char *path)
 
 /* ---- evaluation ---- */
 
-static bool rule_matches(const struct sh_rule *r, const char *path)
+/* ---- rule index ----
+ * Every path the planner asks about is absolute, so a literal, subpath or
+ * prefix filter whose argument names a whole first component ("/usr/...",
+ * "/etc") can only match paths with that same first component.  Such a
+ * filter is ANCHORED there; any other (regex, require-*, "/", a short
+ * prefix) is generic and kept in every table.  Filters that never match a
+ * path (network, macOS-only) are dropped.  check_name() then scans only
+ * the table of its path's first component: same rules, same order, minus
+ * those that cannot match. */
+
+/* First component of an absolute s: [s+1, end); false if none can be told. */
+static bool first_comp(const char *s, const char **k, size_t *kl, bool need_slash)
 {
-	if (r->nfilters == 0)
-		return true;
-	for (size_t i = 0; i < r->nfilters; i++)
-		if (sh_filter_matches_path(&r->filters[i], path))
-			return true;
-	return false;
+	if (s[0] != '/' || !s[1] || s[1] == '/')
+		return false;
+	const char *e = strchr(s + 1, '/');
+	if (!e && need_slash)
+		return false;
+	*k = s + 1;
+	*kl = e ? (size_t)(e - (s + 1)) : strlen(s + 1);
+	return true;
+}
+
+/* 1: anchored at (*k, *kl); 0: generic; -1: never matches a path. */
+static int anchor_of(const struct sh_filter *f, const char **k, size_t *kl)
+{
+	switch (f->kind) {
+	case SH_F_LITERAL:
+		return first_comp(f->arg, k, kl, false) ? 1 : 0;
+	case SH_F_SUBPATH: /* "/x" or "/x/..."; "/" (and "//") is generic */
+		return first_comp(f->arg, k, kl, false) ? 1 : 0;
+	case SH_F_PREFIX:
+		/* "/x/..." only: "/x" would also match "/xyz" */
+		return first_comp(f->arg, k, kl, true) ? 1 : 0;
+	case SH_F_REMOTE:
+	case SH_F_LOCAL:
+	case SH_F_OTHER:
+		return -1;
+	case SH_F_REGEX:
+	case SH_F_REQUIRE_ALL:
+	case SH_F_REQUIRE_ANY:
+	case SH_F_REQUIRE_NOT:
+	default:
+		return 0;
+	}
+}
+
+static void tab_add(struct rtab *t, size_t rule, bool all, const size_t *filt, size_t nfilt)
+{
+	sh_xgrow(&t->r, &t->cap, t->nr + 1, sizeof(*t->r));
+	struct rsel *e = &t->r[t->nr++];
+	e->rule = rule;
+	e->all = all;
+	e->nfilt = nfilt;
+	e->filt = nfilt ? sh_xcalloc(nfilt, sizeof(size_t)) : NULL;
+	if (nfilt)
+		memcpy(e->filt, filt, nfilt * sizeof(size_t));
+}
+
+static bool key_eq(const struct rtab *t, const char *k, size_t kl)
+{
+	return t->key && t->klen == kl && memcmp(t->key, k, kl) == 0;
+}
+
+static void index_rules(struct bld *b)
+{
+	const struct sh_policy *p = b->p;
+	size_t maxf = 1;
+
+	/* the distinct anchors */
+	for (size_t i = 0; i < p->nrules; i++) {
+		if (!b->rule_q[i])
+			continue;
+		if (p->rules[i].nfilters > maxf)
+			maxf = p->rules[i].nfilters;
+		for (size_t j = 0; j < p->rules[i].nfilters; j++) {
+			const char *k;
+			size_t kl, t;
+			if (anchor_of(&p->rules[i].filters[j], &k, &kl) != 1)
+				continue;
+			for (t = 0; t < b->ntabs && !key_eq(&b->tabs[t], k, kl); t++)
+				;
+			if (t < b->ntabs)
+				continue;
+			sh_xgrow(&b->tabs, &b->ntabs_cap, b->ntabs + 1, sizeof(*b->tabs));
+			memset(&b->tabs[b->ntabs], 0, sizeof(b->tabs[b->ntabs]));
+			b->tabs[b->ntabs].key = k;
+			b->tabs[b->ntabs].klen = kl;
+			b->ntabs++;
+		}
+	}
+	b->generic = sh_xcalloc(1, sizeof(*b->generic));
+
+	size_t *sel = sh_xcalloc(maxf, sizeof(size_t));
+	for (size_t t = 0; t <= b->ntabs; t++) {
+		struct rtab *tab = t < b->ntabs ? &b->tabs[t] : b->generic;
+		for (size_t i = 0; i < p->nrules; i++) {
+			const struct sh_rule *r = &p->rules[i];
+			size_t n = 0;
+			if (!b->rule_q[i])
+				continue;
+			if (r->nfilters == 0) {
+				tab_add(tab, i, true, NULL, 0);
+				continue;
+			}
+			for (size_t j = 0; j < r->nfilters; j++) {
+				const char *k;
+				size_t kl;
+				int a = anchor_of(&r->filters[j], &k, &kl);
+				if (a == 0 || (a == 1 && tab->key && tab->klen == kl &&
+					       memcmp(tab->key, k, kl) == 0))
+					sel[n++] = j;
+			}
+			if (n)
+				tab_add(tab, i, false, sel, n);
+		}
+	}
+	free(sel);
+}
+
+static const struct rtab *tab_for(const struct bld *b, const char *path)
+{
+	const char *k;
+	size_t kl;
+
+	if (first_comp(path, &k, &kl, false))
+		for (size_t t = 0; t < b->ntabs; t++)
+			if (key_eq(&b->tabs[t], k, kl))
+				return &b->tabs[t];
+	return b->generic;
+}
+
+static void free_tab(struct rtab *t)
+{
+	for (size_t i = 0; t && i < t->nr; i++)
+		free(t->r[i].filt);
+	if (t)
+		free(t->r);
 }
 
 /* The four queries on one name, in one backward scan (same semantics as
@@ -415,10 +564,18 @@ static bool rule_matches(const struct sh_rule *r, const char *path)
 static void check_name(const struct bld *b, const char *path, struct dec *d)
 {
 	unsigned need = Q_ALL;
+	const struct rtab *tab = tab_for(b, path);
 
-	for (size_t i = b->p->nrules; i-- > 0 && need;) {
+	for (size_t x = tab->nr; x-- > 0 && need;) {
+		const struct rsel *e = &tab->r[x];
+		size_t i = e->rule;
 		unsigned q = b->rule_q[i] & need;
-		if (!q || !rule_matches(&b->p->rules[i], path))
+		bool hit = e->all;
+		if (!q)
+			continue;
+		for (size_t j = 0; j < e->nfilt && !hit; j++)
+			hit = sh_filter_matches_path(&b->p->rules[i].filters[e->filt[j]], path);
+		if (!hit)
 			continue;
 		for (int k = 0; k < NQ; k++) {
 			if (!(q & (1u << k)))
@@ -438,22 +595,39 @@ static void check_name(const struct bld *b, const char *path, struct dec *d)
 
 /* Decide path (+ suffix) under all its names: per query the latest
  * matching rule over every alias wins. */
+/* a + b + c in buf when it fits (the usual case: no allocation on the
+ * planner's hottest path), else in *heap (freed by the caller). */
+static const char *concat3(char *buf, size_t cap, char **heap, const char *a, const char *b,
+			   const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+
+	*heap = NULL;
+	if (la + lb + lc >= cap)
+		return *heap = sh_xasprintf("%s%s%s", a, b, c);
+	memcpy(buf, a, la);
+	memcpy(buf + la, b, lb);
+	memcpy(buf + la + lb, c, lc + 1);
+	return buf;
+}
+
 static void decide(const struct bld *b, const char *path, const char *suffix, struct dec *d)
 {
-	char *name = sh_xasprintf("%s%s", path, suffix);
+	char buf[512], *heap;
+	const char *name = concat3(buf, sizeof(buf), &heap, path, suffix, "");
 
 	check_name(b, name, d);
-	free(name);
+	free(heap);
 	for (size_t i = 0; i < b->nal; i++) {
 		const struct alias *a = &b->al[i];
 		struct dec o;
 
 		if (!under(path, a->canon))
 			continue;
-		name = sh_xasprintf("%s%s%s", a->name,
-				    strcmp(a->canon, "/") == 0 ? path : path + strlen(a->canon), suffix);
+		name = concat3(buf, sizeof(buf), &heap, a->name,
+			       strcmp(a->canon, "/") == 0 ? path : path + strlen(a->canon), suffix);
 		check_name(b, name, &o);
-		free(name);
+		free(heap);
 		for (int k = 0; k < NQ; k++)
 			if (o.idx[k] > d->idx[k]) {
 				d->allow[k] = o.allow[k];
@@ -1275,6 +1449,11 @@ static void bld_free(struct bld *b)
 	smap_free(&b->midx);
 	smap_free(&b->expanded);
 	free(b->rule_q);
+	for (size_t t = 0; t < b->ntabs; t++)
+		free_tab(&b->tabs[t]);
+	free(b->tabs);
+	free_tab(b->generic);
+	free(b->generic);
 }
 
 int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
@@ -1304,6 +1483,8 @@ int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
 				if (sh_op_covers(r->ops[j], qop[k]))
 					b.rule_q[i] |= 1u << k;
 	}
+
+	index_rules(&b);
 
 	/* 1. candidates */
 	add_path(&b, "/");

@@ -128,6 +128,15 @@ bool sh_op_covers(const char *rule_op, const char *query_op)
 
 static bool subpath_matches(const char *base, const char *path)
 {
+	/* Fast "no": where base and path first differ, a byte of base other
+	 * than '/' lies within the compared length below (only trailing
+	 * slashes are trimmed from it), so strncmp would differ there too. */
+	size_t i = 0;
+	while (base[i] && base[i] == path[i])
+		i++;
+	if (base[i] && base[i] != '/')
+		return false;
+
 	size_t n = strlen(base);
 
 	while (n > 1 && base[n - 1] == '/')

@@ -1428,17 +1428,32 @@ static void meta_apply(const char *kv, size_t n, struct sh_profile_meta *m)
 	free(val);
 }
 
+/* The first "$$" in [s, end) (memmem's answer, without its per-call set-up:
+ * this runs on every comment of every profile). */
+static const char *find_dollars(const char *s, const char *end)
+{
+	while (s < end) {
+		const char *d = memchr(s, '$', (size_t)(end - s));
+		if (!d || d + 1 >= end)
+			return NULL;
+		if (d[1] == '$')
+			return d;
+		s = d + 1;
+	}
+	return NULL;
+}
+
 /* Every "$$key=value$$" in one comment's text. */
 static void scan_comment(const char *s, size_t n, struct sh_profile_meta *m)
 {
 	const char *end = s + n;
 
 	for (;;) {
-		const char *a = memmem(s, (size_t)(end - s), "$$", 2);
+		const char *a = find_dollars(s, end);
 		if (!a)
 			return;
 		a += 2;
-		const char *b = memmem(a, (size_t)(end - a), "$$", 2);
+		const char *b = find_dollars(a, end);
 		if (!b)
 			return;
 		meta_apply(a, (size_t)(b - a), m);
