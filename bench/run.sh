@@ -1,0 +1,163 @@
+#!/bin/sh
+# Start-up and workload benchmarks: safehouse against the baselines, all from
+# ONE run on the same machine, so the ratios mean something even where the
+# absolute numbers drift (shared, noisy virtual machines).
+#   bench/run.sh [BUILD]   (make bench: installs hyperfine, bubblewrap and
+#                           firejail first, via SH_BENCH_DEPS=1 tools/deps.sh)
+# Knobs: SH_BENCH_RUNS   start-up runs per command (default 300)
+#        SH_BENCH_WORK=0 skip the workloads
+#        SH_BENCH_USER=0 skip the unprivileged start-up pass (root only)
+#        SH_BENCH_README=0 do not write the figures into README.md
+#
+# Start-up: `-- /bin/true`, hyperfine -N (no shell), median of the runs, for
+#   bare exec, safehouse (default policy, fresh workdir), safehouse
+#   --enable=all-agents, bubblewrap with an agent-like view (system
+#   read-only, private $HOME and /tmp, the project read-write, every
+#   namespace unshared, new session, die with parent) and firejail
+#   --noprofile.  Ratio: (safehouse - bare) / (bwrap - bare), target <= 0.5.
+# Workloads, inside vs outside, median of several runs, in rounds that
+#   alternate which side goes first: make -j2 of a generated 150-file C
+#   project (cleaned before every run) and git status in a generated
+#   20k-file repository (the workdir).  Overhead inside/outside - 1, target
+#   <= 3%.
+# Everything generated lives in BUILD/bench/ and is removed at the end.
+#
+# Internal: bench/run.sh --startup SAFEHOUSE WORKDIR OUT.json [firejail]
+#   one start-up measurement (used again for the unprivileged pass).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY="$ROOT/bench/stats.py"
+RUNS=${SH_BENCH_RUNS:-300}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+# bubblewrap with a view like an agent's.
+bwrap_cmd() { # WORKDIR HOME
+	a="bwrap --ro-bind /usr /usr"
+	for l in bin sbin lib lib32 lib64; do
+		[ -L "/$l" ] && a="$a --symlink $(readlink "/$l") /$l"
+	done
+	a="$a --dir /etc"
+	for f in passwd group hosts resolv.conf nsswitch.conf ld.so.cache localtime ssl \
+		ca-certificates alternatives; do
+		[ -e "/etc/$f" ] && a="$a --ro-bind /etc/$f /etc/$f"
+	done
+	echo "$a --proc /proc --dev /dev --tmpfs /tmp --tmpfs $2 --bind $1 $1 --chdir $1" \
+		"--unshare-all --new-session --die-with-parent"
+}
+
+# startup SAFEHOUSE WORKDIR OUT.json FIREJAIL(0/1): hyperfine over every
+# command, in one run; the command names go to OUT.json.names.
+startup() {
+	sh_bin=$1 wd=$2 out=$3 fj=$4
+	set -- "/bin/true" "$sh_bin -- /bin/true" "$sh_bin --enable=all-agents -- /bin/true"
+	names="bare safehouse safehouse-all-agents"
+	b=$(bwrap_cmd "$wd" "$HOME")
+	if command -v bwrap >/dev/null 2>&1 && (cd "$wd" && $b /bin/true) >/dev/null 2>&1; then
+		set -- "$@" "$b /bin/true"
+		names="$names bwrap"
+	fi
+	if [ "$fj" = 1 ]; then
+		set -- "$@" "firejail --quiet --noprofile /bin/true"
+		names="$names firejail"
+	fi
+	(cd "$wd" && hyperfine -N --style none --warmup 30 --runs "$RUNS" --export-json "$out" "$@") \
+		>/dev/null 2>"$out.err" || { cat "$out.err" >&2; return 1; }
+	echo "$names" >"$out.names"
+}
+
+firejail_ok() { # WORKDIR -> prints the reason when it cannot run
+	if ! command -v firejail >/dev/null 2>&1; then
+		echo "not installed"
+		return 1
+	fi
+	if ! o=$(cd "$1" && firejail --quiet --noprofile /bin/true 2>&1); then
+		echo "cannot run here: $(echo "$o" | head -1)"
+		return 1
+	fi
+	return 0
+}
+
+if [ "${1:-}" = "--startup" ]; then
+	startup "$2" "$3" "$4" "${5:-0}"
+	exit $?
+fi
+
+BUILD=${1:-build}
+SH="$ROOT/$BUILD/safehouse"
+BENCH="$ROOT/$BUILD/bench"
+udir=""
+[ -x "$SH" ] || die "$SH not built (make all)"
+command -v hyperfine >/dev/null 2>&1 || die "hyperfine missing (make bench installs it)"
+command -v python3 >/dev/null 2>&1 || die "python3 missing"
+
+cleanup() {
+	rm -rf "$BENCH"
+	[ -n "$udir" ] && rm -rf "$udir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+rm -rf "$BENCH"
+mkdir -p "$BENCH/wd" "$BENCH/json" || die "cannot create $BENCH"
+WD="$BENCH/wd"
+NOTES="$BENCH/notes"
+: >"$NOTES"
+
+# ---- start-up, as the current user ----
+me=$(id -un)
+fj=1
+why=$(firejail_ok "$WD") || { fj=0; echo "firejail ($me): skipped, $why" >>"$NOTES"; }
+echo "bench: start-up as $me, $RUNS runs per command"
+startup "$SH" "$WD" "$BENCH/json/startup-$me.json" "$fj" || die "start-up measurement failed"
+set -- "$me=$BENCH/json/startup-$me.json"
+
+# ---- start-up, as an unprivileged user (when root) ----
+tuser=${SH_TEST_USER:-safehouse-test}
+if [ "$(id -u)" = 0 ] && [ "${SH_BENCH_USER:-1}" != 0 ]; then
+	id "$tuser" >/dev/null 2>&1 || useradd -m -s /bin/sh "$tuser" >/dev/null 2>&1
+	uhome=$(getent passwd "$tuser" 2>/dev/null | cut -d: -f6)
+	if [ -n "$uhome" ] && [ -d "$uhome" ] && udir=$(mktemp -d "$uhome/sh-bench.XXXXXX"); then
+		chmod 755 "$udir"
+		cp "$SH" "$udir/safehouse" && cp "$ROOT/bench/run.sh" "$udir/run.sh" &&
+			mkdir "$udir/wd" && chown -R "$tuser" "$udir"
+		ufj=1
+		why=$(su "$tuser" -s /bin/sh -c "$(command -v firejail || echo false) --quiet --noprofile /bin/true" 2>&1) ||
+			{ ufj=0; echo "firejail ($tuser): skipped, cannot run here: $(echo "$why" | head -1)" >>"$NOTES"; }
+		echo "bench: start-up as $tuser"
+		if su "$tuser" -s /bin/sh -c "cd '$udir/wd' && HOME='$uhome' SH_BENCH_RUNS=$RUNS sh '$udir/run.sh' --startup '$udir/safehouse' '$udir/wd' '$udir/startup.json' $ufj"; then
+			cp "$udir/startup.json" "$BENCH/json/startup-$tuser.json"
+			cp "$udir/startup.json.names" "$BENCH/json/startup-$tuser.json.names"
+			set -- "$@" "$tuser=$BENCH/json/startup-$tuser.json"
+		else
+			echo "unprivileged start-up ($tuser): failed, see above" >>"$NOTES"
+		fi
+	fi
+fi
+
+# ---- workloads ----
+WORK=""
+if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
+	echo "bench: generating the workloads in $BENCH"
+	python3 "$PY" gen-c "$BENCH/cproj" 150 || die "cannot generate the C project"
+	python3 "$PY" gen-repo "$BENCH/repo" 20000 || die "cannot generate the git repository"
+	# rounds alternate which side runs first, against drift
+	for r in 1 2 3; do
+		echo "bench: make -j2, round $r"
+		in="$SH -- make -s -j2" outc="make -s -j2"
+		if [ $((r % 2)) = 1 ]; then a=$outc b=$in; else a=$in b=$outc; fi
+		(cd "$BENCH/cproj" && hyperfine -N --style none --runs 3 --prepare "make -s clean" \
+			--export-json "$BENCH/json/make-$r.json" "$a" "$b") >/dev/null 2>"$BENCH/make.err" ||
+			{ cat "$BENCH/make.err" >&2; die "make workload failed"; }
+		echo "bench: git status, round $r"
+		in="$SH -- git status" outc="git status"
+		if [ $((r % 2)) = 1 ]; then a=$outc b=$in; else a=$in b=$outc; fi
+		(cd "$BENCH/repo" && hyperfine -N --style none --warmup 3 --runs 10 \
+			--export-json "$BENCH/json/git-$r.json" "$a" "$b") >/dev/null 2>"$BENCH/git.err" ||
+			{ cat "$BENCH/git.err" >&2; die "git workload failed"; }
+	done
+	WORK="$BENCH/json"
+fi
+
+readme=""
+[ "${SH_BENCH_README:-1}" != 0 ] && readme="$ROOT/README.md"
+python3 "$PY" report --sh "$SH" --notes "$NOTES" --work "$WORK" --readme "$readme" "$@"

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Helpers for bench/run.sh: generate the workloads, read hyperfine's JSON,
+print the report and write it between the README markers.
+
+  stats.py gen-c DIR NFILES       a C project: NFILES .c files and a Makefile
+  stats.py gen-repo DIR NFILES    a committed git repository of NFILES files
+  stats.py report --sh BIN --notes FILE --work JSONDIR --readme README \\
+                  USER=startup.json...
+"""
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+RATIO_TARGET = 0.5   # safehouse overhead / bwrap overhead
+WORK_TARGET = 3.0    # % overhead of a workload inside
+
+
+def gen_c(d, n):
+    n = int(n)
+    os.makedirs(os.path.join(d, "src"), exist_ok=True)
+    os.makedirs(os.path.join(d, "include"), exist_ok=True)
+    with open(os.path.join(d, "include", "common.h"), "w") as h:
+        h.write("#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n"
+                "#include <stdio.h>\n#include <stdlib.h>\n")
+        for i in range(n):
+            h.write("uint64_t mod%d_run(const char *s, size_t n);\n" % i)
+    for i in range(n):
+        with open(os.path.join(d, "src", "mod%d.c" % i), "w") as f:
+            f.write('#include "common.h"\n\n')
+            f.write("struct st%d { uint64_t a[16]; char name[32]; };\n\n" % i)
+            for k in range(8):
+                f.write(
+                    "static uint64_t f%d_%d(struct st%d *s, const char *p, size_t n)\n{\n"
+                    "\tuint64_t h = %du;\n"
+                    "\tfor (size_t i = 0; i < n; i++) {\n"
+                    "\t\th = (h ^ (unsigned char)p[i]) * 1099511628211u;\n"
+                    "\t\ts->a[i %% 16] += h >> %d;\n"
+                    "\t\tif (h %% %d == 0)\n"
+                    "\t\t\tsnprintf(s->name, sizeof(s->name), \"%%llu\", (unsigned long long)h);\n"
+                    "\t}\n\treturn h + s->a[%d];\n}\n\n" % (i, k, i, 1469598103 + k, k % 7, 13 + k, k))
+            f.write("uint64_t mod%d_run(const char *s, size_t n)\n{\n"
+                    "\tstruct st%d st;\n\tuint64_t r = 0;\n\tmemset(&st, 0, sizeof(st));\n" % (i, i))
+            for k in range(8):
+                f.write("\tr += f%d_%d(&st, s, n);\n" % (i, k))
+            f.write("\treturn r;\n}\n")
+    with open(os.path.join(d, "src", "main.c"), "w") as f:
+        f.write('#include "common.h"\n\nint main(int argc, char **argv)\n{\n'
+                '\tuint64_t r = 0;\n\tconst char *s = argc > 1 ? argv[1] : "x";\n')
+        for i in range(n):
+            f.write("\tr += mod%d_run(s, strlen(s));\n" % i)
+        f.write('\tprintf("%llu\\n", (unsigned long long)r);\n\treturn 0;\n}\n')
+    with open(os.path.join(d, "Makefile"), "w") as f:
+        f.write("CC ?= cc\nCFLAGS ?= -O2 -Wall\nSRC := $(wildcard src/*.c)\n"
+                "OBJ := $(SRC:src/%.c=obj/%.o)\n\n"
+                "app: $(OBJ)\n\t$(CC) $(OBJ) -o $@\n\n"
+                "obj/%.o: src/%.c include/common.h\n\t@mkdir -p obj\n"
+                "\t$(CC) $(CFLAGS) -Iinclude -c $< -o $@\n\n"
+                "clean:\n\trm -rf obj app\n\n.PHONY: clean\n")
+
+
+def gen_repo(d, n):
+    n = int(n)
+    per = 100
+    made = set()
+    for i in range(n):
+        sub = os.path.join(d, "d%03d" % (i // per), "s%d" % (i % 5))
+        if sub not in made:
+            os.makedirs(sub, exist_ok=True)
+            made.add(sub)
+        with open(os.path.join(sub, "f%05d.txt" % i), "w") as f:
+            f.write("file %d\n" % i)
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.invalid")
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "commit", "-q", "-m", "bench"], ["git", "status", "-s"]):
+        subprocess.run(cmd, cwd=d, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)["results"]
+
+
+def median_ms(result):
+    return statistics.median(result["times"]) * 1000.0
+
+
+def startup_table(who, path):
+    res = load(path)
+    with open(path + ".names") as f:
+        names = f.read().split()
+    med = {names[i]: median_ms(r) for i, r in enumerate(res)}
+    bare = med["bare"]
+    rows = []
+    for name in names:
+        over = med[name] - bare
+        ratio = ""
+        if name.startswith("safehouse") and "bwrap" in med and med["bwrap"] > bare:
+            r = over / (med["bwrap"] - bare)
+            ratio = "%.2f %s" % (r, "PASS" if r <= RATIO_TARGET else "FAIL")
+        rows.append((who, name, med[name], over if name != "bare" else None, ratio))
+    return rows
+
+
+def work_rows(jdir):
+    if not jdir:
+        return []
+    rows = []
+    for label, prefix in (("make -j2, 150-file C project", "make-"),
+                          ("git status, 20k-file repository", "git-")):
+        inside, outside = [], []
+        for fn in sorted(os.listdir(jdir)):
+            if not fn.startswith(prefix) or not fn.endswith(".json"):
+                continue
+            for r in load(os.path.join(jdir, fn)):
+                (inside if "safehouse" in r["command"] else outside).extend(r["times"])
+        if not inside or not outside:
+            continue
+        mi, mo = statistics.median(inside) * 1000, statistics.median(outside) * 1000
+        pct = (mi / mo - 1) * 100
+        rows.append((label, mo, mi, pct, "PASS" if pct <= WORK_TARGET else "FAIL",
+                     len(inside)))
+    return rows
+
+
+def machine():
+    cpus = os.cpu_count() or 0
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %d cores%s, Linux %s" % (platform.machine(), cpus,
+                                          " (%s)" % model if model else "",
+                                          platform.release())
+
+
+def report(args):
+    sh = notes = work = readme = ""
+    pairs = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("--sh", "--notes", "--work", "--readme"):
+            val = args[i + 1]
+            if a == "--sh":
+                sh = val
+            elif a == "--notes":
+                notes = val
+            elif a == "--work":
+                work = val
+            else:
+                readme = val
+            i += 2
+            continue
+        pairs.append(a.split("=", 1))
+        i += 1
+
+    srows = []
+    for who, path in pairs:
+        srows.extend(startup_table(who, path))
+    wrows = work_rows(work)
+    notes_l = []
+    if notes and os.path.exists(notes):
+        with open(notes) as f:
+            notes_l = [l.strip() for l in f if l.strip()]
+    version = ""
+    try:
+        version = subprocess.run([sh, "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+
+    md = []
+    md.append("Measured %s with `make bench` (%s; %s). 2 cores, shared, noisy — "
+              "ratios from one run; absolute times drift between runs."
+              % (datetime.date.today().isoformat(), version or "safehouse", machine()))
+    md.append("")
+    md.append("Start-up, `-- /bin/true`, median of the runs (hyperfine -N). Ratio = "
+              "(safehouse − bare) / (bubblewrap − bare); target ≤ %.1f." % RATIO_TARGET)
+    md.append("")
+    md.append("| user | command | median ms | overhead ms | ratio to bwrap's overhead |")
+    md.append("|---|---|---:|---:|---|")
+    for who, name, m, over, ratio in srows:
+        md.append("| %s | %s | %.2f | %s | %s |" % (who, name, m,
+                                                   "" if over is None else "%.2f" % over, ratio))
+    if wrows:
+        md.append("")
+        md.append("Workloads, inside vs outside (median; rounds alternate the order); "
+                  "target ≤ %.0f%% overhead." % WORK_TARGET)
+        md.append("")
+        md.append("| workload | outside ms | inside ms | overhead | |")
+        md.append("|---|---:|---:|---:|---|")
+        for label, mo, mi, pct, verdict, n in wrows:
+            md.append("| %s (%d runs each) | %.1f | %.1f | %+.1f%% | %s |"
+                      % (label, n, mo, mi, pct, verdict))
+    if notes_l:
+        md.append("")
+        for n in notes_l:
+            md.append("- %s" % n)
+    text = "\n".join(md) + "\n"
+    print()
+    print(text)
+    if readme:
+        with open(readme) as f:
+            s = f.read()
+        a, b = "<!-- bench:start -->", "<!-- bench:end -->"
+        if a in s and b in s and s.index(a) < s.index(b):
+            s = s[:s.index(a) + len(a)] + "\n" + text + s[s.index(b):]
+            with open(readme + ".tmp", "w") as f:
+                f.write(s)
+            os.replace(readme + ".tmp", readme)
+            print("bench: figures written to %s" % readme)
+        else:
+            print("bench: %s has no bench markers; not written" % readme, file=sys.stderr)
+    return 0  # the figures are the result: a missed target does not fail make
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "gen-c":
+        gen_c(*args)
+    elif cmd == "gen-repo":
+        gen_repo(*args)
+    elif cmd == "report":
+        return report(args)
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
