@@ -56,8 +56,17 @@ run "$D" "$S" -- ./probe write "$H/outside" </dev/null
 check "Landlock denies writing outside the grants" '[ $RC -eq 1 ] && [ ! -e "$H/outside" ]'
 run "$D" "$S" -- sh -c 'exit 7' </dev/null
 check "exit codes pass through in fallback" '[ $RC -eq 7 ]'
-run "$D" "$S" -- "no-such-command-$n" </dev/null
+run env PATH=/usr/bin:/bin "$D" "$S" -- "no-such-command-$n" </dev/null
 check "127 in fallback" '[ $RC -eq 127 ] && has "$ERR" "command not found"'
+# A PATH directory the user cannot search (for root every directory is
+# searchable, so this only bites unprivileged users): execve gives EACCES
+# there although no such file exists, and the PATH search reports 126
+# "Permission denied" instead of 127.
+mkdir -p "$T/locked"; chmod 000 "$T/locked"
+run env PATH="$T/locked:/usr/bin:/bin" "$D" "$S" -- "no-such-command-$n" </dev/null
+check "fallback: an unsearchable PATH directory does not turn 'not found' into 126 (BUG in exec_command)" \
+	'[ $RC -eq 127 ] && has "$ERR" "command not found"'
+chmod 755 "$T/locked"
 
 # --- diagnostics say fallback
 run "$D" "$S" --explain -- true </dev/null
