@@ -117,6 +117,7 @@ static const struct name_rule {
 	{ "bunfig.toml", SH_AK_BUN, true, NOZONE },
 	{ ".bunfig.toml", SH_AK_BUN, true, NOZONE },
 	{ ".cargo", SH_AK_CARGO, false, SH_AZ_CARGO },
+	{ "node_modules", SH_AK_NONE, false, SH_AZ_VENDOR },
 	{ "site-packages", SH_AK_PYTHON, false, SH_AZ_SITEPKG },
 	{ "dist-packages", SH_AK_PYTHON, false, SH_AZ_SITEPKG },
 };
@@ -126,7 +127,8 @@ static const struct name_rule {
 static bool maybe_plain(const char *name)
 {
 	switch (name[0]) {
-	case '.': case 'A': case 'C': case 'G': case 'b': case 'd': case 'l': case 'm': case 's':
+	case '.': case 'A': case 'C': case 'G': case 'b': case 'd': case 'l': case 'm': case 'n':
+	case 's':
 		return true;
 	default:
 		return false;
@@ -166,6 +168,19 @@ static void classify_plain(uint8_t z, bool at_root, const char *name, enum sh_au
 			dir_into(out, SH_AZ_ALL, SH_AK_YARN);
 		else
 			out->kind = SH_AK_YARN;
+		return;
+	}
+	if (z == SH_AZ_VENDOR) {
+		/* Published packages ship .npmrc, .gitattributes, .vscode/ and
+		 * AGENTS.md that nothing reads from there: an `npm install` must
+		 * not fill the report.  Nested repositories (above) and Python
+		 * startup files (site-packages below) still count. */
+		if (t == SH_AE_DIR)
+			dir_into(out, (strcmp(name, "site-packages") == 0 ||
+				       strcmp(name, "dist-packages") == 0)
+					      ? SH_AZ_SITEPKG
+					      : SH_AZ_VENDOR,
+				 0);
 		return;
 	}
 	if (maybe_plain(name)) {
@@ -244,6 +259,7 @@ static void classify_git(uint8_t z, const char *name, enum sh_audit_etype t,
 	case SH_AZ_ALL:
 	case SH_AZ_CARGO:
 	case SH_AZ_YARN:
+	case SH_AZ_VENDOR:
 	default:
 		return;
 	}
@@ -268,6 +284,7 @@ void sh_audit_classify(uint8_t z, uint8_t zone_kind, bool at_root, const char *n
 	case SH_AZ_SITEPKG:
 	case SH_AZ_CARGO:
 	case SH_AZ_YARN:
+	case SH_AZ_VENDOR:
 		classify_plain(z, at_root, name, t, out);
 		return;
 	case SH_AZ_GITDIR:

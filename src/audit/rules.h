@@ -54,6 +54,7 @@ enum sh_audit_zone {
 	SH_AZ_GITINFO,    /* .git/info/ */
 	SH_AZ_GITOBJ,     /* .git/objects/ (only info/ is descended) */
 	SH_AZ_GITOBJINFO, /* .git/objects/info/ */
+	SH_AZ_VENDOR,     /* node_modules/: only nested repos and Python startup files */
 };
 
 /* Entry types the rules distinguish (from d_type or st_mode). */

@@ -214,6 +214,8 @@ static const struct plant {
 	{ ".pnpmfile.cjs", SH_AK_PNPM },
 	{ "src/.envrc", SH_AK_DIRENV },
 	{ "vendor/dep/.envrc", SH_AK_DIRENV },
+	{ "node_modules/x/.git/hooks/pre-commit", SH_AK_GIT_HOOK },
+	{ "node_modules/x/site-packages/y.pth", SH_AK_PYTHON },
 };
 
 TEST(audit_each_planted_kind_is_reported)
@@ -230,7 +232,8 @@ TEST(audit_each_planted_kind_is_reported)
 		compare(d, &m, &r);
 		for (size_t i = 0; i < n; i++)
 			expect(&r, planted[i].path, SH_AUDIT_NEW, planted[i].kind);
-		CHECK_INT(r.count, ==, n);
+		expect(&r, "node_modules/x/.git", SH_AUDIT_NEW, SH_AK_NESTED_REPO);
+		CHECK_INT(r.count, ==, n + 1);
 		sh_audit_report_free(&r);
 		sh_audit_manifest_free(&m);
 		t_rmtree(d);
@@ -254,6 +257,11 @@ TEST(audit_irrelevant_names_are_silent)
 	put(d, "docs/settings.json", "{}\n");
 	put(d, ".cargo/registry/cache/x.crate", "x");
 	put(d, ".yarn/cache/x.zip", "x");
+	/* what `npm install` unpacks */
+	put(d, "node_modules/pkg/.npmrc", "x\n");
+	put(d, "node_modules/pkg/.gitattributes", "x\n");
+	put(d, "node_modules/pkg/.vscode/settings.json", "{}\n");
+	put(d, "node_modules/@s/pkg/AGENTS.md", "x\n");
 	compare(d, &m, &r);
 	expect_none(&r);
 	sh_audit_report_free(&r);
