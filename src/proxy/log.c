@@ -165,13 +165,24 @@ void sh_proxy_log_summary(const struct sh_proxy_log *l, FILE *out)
 	fprintf(out, "network: allowed %zu destination%s (%lu connection%s), denied %zu (%lu)\n",
 		nd[1], nd[1] == 1 ? "" : "s", l->total[1], l->total[1] == 1 ? "" : "s", nd[0],
 		l->total[0]);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %-5s %6lu  %s%s%s\n", v[i]->allowed ? "allow" : "deny", v[i]->count,
-			v[i]->dest, v[i]->allowed ? "" : "  ",
-			v[i]->allowed ? "" : sh_proxy_reason_name(v[i]->reason));
-	for (int a = 1; a >= 0; a--)
-		if (l->other[a])
-			fprintf(out, "  %-5s %6lu  (other destinations, not listed one by one)\n",
-				a ? "allow" : "deny", l->other[a]);
+	for (int a = 1; a >= 0; a--) {
+		size_t shown = 0;
+		unsigned long rest = l->other[a], rest_dests = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i]->allowed != (bool)a)
+				continue;
+			if (shown == SH_PROXY_LOG_SUMMARY_LINES) {
+				rest += v[i]->count;
+				rest_dests++;
+				continue;
+			}
+			shown++;
+			fprintf(out, "  %-5s %6lu  %s%s%s\n", a ? "allow" : "deny", v[i]->count,
+				v[i]->dest, a ? "" : "  ", a ? "" : sh_proxy_reason_name(v[i]->reason));
+		}
+		if (rest)
+			fprintf(out, "  %-5s %6lu  (%lu%s other destinations)\n", a ? "allow" : "deny",
+				rest, rest_dests, l->other[a] ? "+" : "");
+	}
 	free(v);
 }

@@ -93,11 +93,13 @@ int sh_proxy_listen_loopback(uint16_t port, uint16_t *bound, struct sh_err *e);
  * rest are added to an "other destinations" line, so a flood of unique names
  * cannot grow the proxy's memory. */
 #define SH_PROXY_LOG_MAX_DESTS 1024
+#define SH_PROXY_LOG_SUMMARY_LINES 40 /* per decision; the rest is one "other" line */
 
 struct sh_proxy_log *sh_proxy_log_new(FILE *stream);
 void sh_proxy_log_free(struct sh_proxy_log *log);
 /* "network: allowed 3 destinations (12 connections), denied 1 (4)" then one
- * line per destination, allowed first, by count. */
+ * line per destination, allowed first, by count (at most
+ * SH_PROXY_LOG_SUMMARY_LINES of each, then one line for the rest). */
 void sh_proxy_log_summary(const struct sh_proxy_log *log, FILE *out);
 /* Count of decisions for the destination "host:port" (canonical). */
 unsigned long sh_proxy_log_count(const struct sh_proxy_log *log, const char *dest, bool allowed);

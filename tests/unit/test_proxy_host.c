@@ -14,7 +14,7 @@
 /* Canonical text of s, or "ERR" if refused. */
 static const char *canon(const char *s, size_t len)
 {
-	static char out[SH_HOST_BUFSZ];
+	static char out[SH_HOST_BUFSZ + 8];
 	struct sh_host h;
 	if (sh_host_canon(s, len, &h, NULL) < 0)
 		return "ERR";
