@@ -23,7 +23,7 @@ if [ $have_script = 1 ]; then
 	tty_run "\"$S\" -- ./probe syscall tiocsti-high 0; echo rc=\$?"
 	check "TERM-01 TIOCSTI|1<<32 on the terminal: EPERM" 'has "$OUT" EPERM && has "$OUT" rc=1'
 	tty_run "echo host=\$(stat -Lc %d:%i /proc/self/fd/0); \"$S\" -- /bin/sh -c 'echo in=\$(stat -Lc %d:%i /proc/self/fd/0); tty; ls /dev/pts'"
-	h=$(printf '%s\n' "$OUT" | tr -d '\r\000' | sed -n 's/^host=//p'); i=$(printf '%s\n' "$OUT" | tr -d '\r\000' | sed -n 's/^in=//p')
+	h=$(printf '%s\n' "$OUT" | tr -d '\r\000' | sed -n 's/^host=//p'); i=$(printf '%s\n' "$OUT" | tr -d '\r\000' | sed -n 's/^.*in=//p' | head -n 1)
 	check "TERM-01 the command's terminal is its own pty, not the caller's ($h vs $i)" \
 		'[ -n "$h" ] && [ -n "$i" ] && [ "$h" != "$i" ] && has "$OUT" "/dev/pts/0"'
 else
