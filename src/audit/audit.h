@@ -95,10 +95,10 @@ struct sh_audit_report {
 int sh_audit_snapshot(const char *workdir, struct sh_audit_manifest *m, struct sh_err *e);
 
 /* Walk the workdir again and fill *r (zeroed or freed by the caller) with
- * what changed since `before`.  Fails (-1) only when the workdir itself
- * cannot be opened or `before` is not a valid snapshot; problems below it
- * (unreadable directories, too deep, descriptors exhausted) become
- * "unaudited" findings, so strict mode never passes a partial audit. */
+ * what changed since `before`.  Fails (-1) only when `before` is not a valid
+ * snapshot.  A workdir that is gone, replaced or unreadable, and problems
+ * below it (unreadable directories, too deep, descriptors exhausted), are
+ * findings, so strict mode never passes a partial audit. */
 int sh_audit_compare(const char *workdir, const struct sh_audit_manifest *before,
 		     struct sh_audit_report *r, struct sh_err *e);
 

@@ -369,13 +369,16 @@ int sh_audit_compare(const char *workdir, const struct sh_audit_manifest *before
 	memset(r, 0, sizeof(*r));
 	if (!before || !before->valid)
 		return sh_fail(e, SH_EXIT_SETUP, 0, "audit: no launch snapshot to compare with");
+	/* The session may have removed the workdir, or (with a writable
+	 * parent) replaced it by a symlink: a finding, not an error, so that
+	 * strict mode fails and warn mode says why. */
 	fd = open(workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "audit: cannot open workdir '%s'", workdir);
-	if (fstat(fd, &st) < 0) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		int err = errno;
-		close(fd);
-		return sh_fail(e, SH_EXIT_SETUP, err, "audit: cannot stat workdir '%s'", workdir);
+		if (fd >= 0)
+			close(fd);
+		add(&c, SH_AUDIT_UNREADABLE, SH_AK_WORKDIR, NULL, sh_xstrdup(strerror(err)));
+		return 0;
 	}
 	if (st.st_dev != before->nodes[0].st.dev || st.st_ino != before->nodes[0].st.ino) {
 		add(&c, SH_AUDIT_CHANGED, SH_AK_WORKDIR, NULL, NULL);

@@ -8,9 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Bytes of racy files kept in all; beyond, they are "unverifiable". */
+#define COPY_TOTAL_MAX (16u << 20)
+
 struct snap {
 	struct sh_audit_manifest *m;
-	char *dents; /* getdents64 buffer, reused by every level */
+	char *dents;   /* getdents64 buffer, reused by every level */
+	size_t copied; /* bytes kept in AU_E_COPY entries */
 };
 
 static uint32_t add_name(struct sh_audit_manifest *m, const char *s)
@@ -56,12 +60,13 @@ static void fill_ent(struct snap *s, int dirfd, const struct au_item *it, struct
 		if (err || au_gitconfig_keys(buf, len, e->kind, &e->keys) < 0)
 			e->flags |= AU_E_BADCONFIG;
 	}
-	if (racy && err) {
+	if (racy && (err || s->copied + len > COPY_TOTAL_MAX)) {
 		e->flags |= AU_E_UNVERIFIABLE;
 	} else if (racy) {
 		e->flags |= AU_E_COPY;
 		e->content = buf;
 		e->content_len = len;
+		s->copied += len;
 		buf = NULL;
 	}
 	free(buf);
@@ -180,7 +185,7 @@ int sh_audit_snapshot(const char *workdir, struct sh_audit_manifest *m, struct s
 int au_snapshot(const char *workdir, int64_t racy_after_ns, struct sh_audit_manifest *m,
 		struct sh_err *e)
 {
-	struct snap s = { m, NULL };
+	struct snap s = { m, NULL, 0 };
 	int fd;
 
 	memset(m, 0, sizeof(*m));

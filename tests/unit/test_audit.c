@@ -763,3 +763,31 @@ TEST(audit_gitconfig_grammar)
 		free(got);
 	}
 }
+
+TEST(audit_workdir_gone_or_replaced)
+{
+	char *d = fixture(), *moved = sh_xasprintf("%s.moved", d);
+	struct sh_audit_manifest m = { 0 };
+	struct sh_audit_report r = { 0 };
+
+	snap(d, SNAP_NORMAL, &m);
+	CHECK_INT(rename(d, moved), ==, 0);
+	compare(d, &m, &r);
+	expect(&r, ".", SH_AUDIT_UNREADABLE, SH_AK_WORKDIR);
+	CHECK_INT(r.count, ==, 1);
+	sh_audit_report_free(&r);
+
+	/* a fresh directory at the same path */
+	CHECK_INT(mkdir(d, 0755), ==, 0);
+	put(d, ".envrc", "x\n");
+	compare(d, &m, &r);
+	expect(&r, ".", SH_AUDIT_CHANGED, SH_AK_WORKDIR);
+	expect(&r, ".envrc", SH_AUDIT_NEW, SH_AK_DIRENV);
+	CHECK_INT(r.count, ==, 2);
+	sh_audit_report_free(&r);
+	sh_audit_manifest_free(&m);
+	t_rmtree(d);
+	t_rmtree(moved);
+	free(d);
+	free(moved);
+}
