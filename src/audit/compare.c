@@ -67,7 +67,7 @@ static bool same_dir(const struct au_stat *a, const struct au_stat *b)
 	       a->mtime_ns == b->mtime_ns && a->mode == b->mode;
 }
 
-/* Binary search of name among n sorted names at arena offsets base[i*stride]. */
+/* Binary search of the snapshot entry (below: subdirectory) of n called name. */
 static int64_t find_ent(const struct cmp *c, const struct au_node *n, const char *name)
 {
 	size_t lo = 0, hi = n ? n->nent : 0;
