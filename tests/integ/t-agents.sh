@@ -58,8 +58,12 @@ while read -r spec cmd prof; do
 done < "$VERSIONS"
 if [ -n "$need" ]; then
 	mkdir -p "$NP"
+	# One retry: npm 11 has been seen running a package's install script
+	# (@ampcode/cli) before extracting it, when adding to an existing prefix.
 	# shellcheck disable=SC2086  # one word per package
 	if timeout 900 npm install --prefix "$NP" --no-audit --no-fund --loglevel=error $need \
+		>"$T/npm.log" 2>&1 ||
+	   timeout 900 npm install --prefix "$NP" --no-audit --no-fund --loglevel=error $need \
 		>"$T/npm.log" 2>&1; then
 		ok "installed from the npm registry:$need"
 	else
@@ -72,7 +76,7 @@ fi
 # Stand-ins: $T/bin/AGENT is /bin/sh under the agent's name, so that a shell
 # runs with exactly that agent's profile (the profile is chosen from the
 # command's basename).
-for c in codex claude gemini opencode; do ln -s /bin/sh "$T/bin/$c"; done
+for c in codex claude gemini opencode qwen copilot amp pi; do ln -s /bin/sh "$T/bin/$c"; done
 # sh_as AGENT 'SCRIPT': run SCRIPT inside, under AGENT's profile.
 sh_as() {
 	_a=$1; shift
@@ -83,7 +87,8 @@ sh_as() {
 # and so do the policy-bearing files a user typically has.
 mkdir -p "$H/.codex/rules" "$H/.claude/hooks" "$H/.gemini" \
 	"$H/.local/share/opencode" "$H/.local/state/opencode" "$H/.config/opencode" \
-	"$H/.cache/opencode/bin"
+	"$H/.cache/opencode/bin" "$H/.qwen" "$H/.copilot" "$H/.local/share/amp" \
+	"$H/.cache/amp" "$H/.config/amp" "$H/.pi"
 echo '# user config' > "$H/.codex/config.toml"
 echo '# rules' > "$H/.codex/rules/default.rules"
 echo '# instructions' > "$H/.codex/AGENTS.md"
@@ -93,6 +98,9 @@ echo '{}' > "$H/.gemini/settings.json"
 echo '# instructions' > "$H/.gemini/GEMINI.md"
 echo 'X=1' > "$H/.gemini/.env"
 echo '{}' > "$H/.config/opencode/opencode.json"
+echo '{}' > "$H/.qwen/settings.json"
+echo '{}' > "$H/.copilot/settings.json"
+echo '{}' > "$H/.copilot/mcp-config.json"
 
 # policy_files AGENT: policy-bearing files planted above (must stay read-only)
 # new_policy_files AGENT: policy-bearing files that do not exist yet (must not
@@ -103,6 +111,8 @@ policy_files() {
 	claude) echo ".claude/settings.json .claude/CLAUDE.md" ;;
 	gemini) echo ".gemini/settings.json .gemini/GEMINI.md .gemini/.env" ;;
 	opencode) echo ".config/opencode/opencode.json" ;;
+	qwen) echo ".qwen/settings.json" ;;
+	copilot) echo ".copilot/settings.json .copilot/mcp-config.json" ;;
 	esac
 }
 new_policy_files() {
@@ -111,12 +121,14 @@ new_policy_files() {
 	claude) echo ".claude/settings.local.json .claude/commands/x.md" ;;
 	gemini) echo ".gemini/trustedFolders.json .gemini/commands/x.toml" ;;
 	opencode) echo ".config/opencode/plugin/x.js" ;;
+	copilot) echo ".copilot/pkg/linux-x64/99.0.0/index.js" ;;
 	esac
 }
 state_dir() {
 	case $1 in
 	codex) echo .codex ;; claude) echo .claude ;; gemini) echo .gemini ;;
 	opencode) echo .local/share/opencode ;;
+	qwen) echo .qwen ;; copilot) echo .copilot ;; amp) echo .local/share/amp ;; pi) echo .pi ;;
 	esac
 }
 
@@ -137,20 +149,22 @@ while read -r spec cmd prof <&3; do
 	cd "$W" || exit 1
 	run env HOME="$H" PATH="$SYS_PATH" timeout 180 "$S" --add-dirs-ro="$AG" -- "$BIN/$cmd" --version
 	check "$cmd --version works inside (offline, HOME set up before)" \
-		'[ $RC -eq 0 ] && has "$OUT" "$ver"'
+		'[ $RC -eq 0 ] && has "$OUT$ERR" "$ver"'
 
 	# A first run inside safehouse, before the agent ever ran outside.
 	F=$T/fresh-$cmd; mkdir -p "$F"
 	run env HOME="$F" PATH="$SYS_PATH" timeout 180 "$S" --add-dirs-ro="$AG" -- "$BIN/$cmd" --version
 	check "$cmd --version works inside with a fresh HOME (state dirs not created yet)" \
-		'[ $RC -eq 0 ] && has "$OUT" "$ver" && ! printf "%s" "$ERR" | grep -qE "EROFS|ENOENT|Read-only file system"'
+		'[ $RC -eq 0 ] && has "$OUT$ERR" "$ver" && ! printf "%s" "$ERR" | grep -qE "EROFS|ENOENT|Read-only file system"'
 
 	# Policy-bearing files: read-only inside, unchanged on the host.
+	[ -n "$(state_dir "$cmd")" ] || continue
 	script=""; for f in $(policy_files "$cmd"); do
 		cp "$H/$f" "$T/saved"; script="$script echo pwned >> ~/$f && echo WROTE ~/$f;"
 	done
 	sh_as "$cmd" "$script touch ~/$(state_dir "$cmd")/state-probe && echo STATE-OK"
 	bad=""; for f in $(policy_files "$cmd"); do grep -q pwned "$H/$f" && bad="$bad $f"; done
+	[ -z "$(policy_files "$cmd")" ] ||
 	check "$cmd: policy-bearing files are read-only inside ($(policy_files "$cmd"))" \
 		'hasnt "$OUT" WROTE && [ -z "$bad" ]'
 	check "$cmd: its state directory ~/$(state_dir "$cmd") is writable" \
@@ -162,10 +176,12 @@ while read -r spec cmd prof <&3; do
 	made=""; for f in $(new_policy_files "$cmd"); do [ -e "$H/$f" ] && made="$made $f"; done
 	# What matters is the host after the session: the file must not be there
 	# for the next session (perhaps unsandboxed) to load.
+	[ -z "$(new_policy_files "$cmd")" ] ||
 	check "$cmd: policy-bearing files that do not exist yet are not created on the host ($(new_policy_files "$cmd"))" \
 		'[ -z "$made" ]'
 	for f in $made; do rm -f "$H/$f"; done
 	rmdir "$H/.claude/commands" "$H/.gemini/commands" "$H/.config/opencode/plugin" 2>/dev/null
+	rm -rf "$H/.copilot/pkg"
 done 3< "$VERSIONS"
 
 # --- npm prefixes a real user installs agents into (30-toolchains/node.sb):
