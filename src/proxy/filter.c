@@ -178,12 +178,14 @@ bool sh_proxy_filter_sni(struct sh_proxy_verdict *v, const char *sni, size_t len
 
 	if (sh_host_canon(sni, len, &s, NULL) < 0) {
 		snprintf(v->detail, sizeof(v->detail), "malformed SNI");
+		v->rule = NULL;
 		return refuse(v, SH_PR_SNI_MISMATCH);
 	}
 	if (s.kind == SH_HOST_NAME && v->host.kind == SH_HOST_NAME &&
 	    strcmp(s.text, v->host.text) == 0)
 		return true;
 	snprintf(v->detail, sizeof(v->detail), "sni %s", s.text);
+	v->rule = NULL; /* no rule decides this: the tunnel's own host was allowed */
 	return refuse(v, SH_PR_SNI_MISMATCH);
 }
 

@@ -33,7 +33,7 @@
 
 #define NEG_BUF_INITIAL 4096
 #define NEG_BUF_MAX (SH_HTTP_MAX_HEAD + 1024) /* a 16 KiB head, or a ClientHello in one record */
-#define PIPE_CHUNK 65536                      /* bytes per splice() call */
+#define PIPE_BULK (1024 * 1024) /* pipe size once a direction moves bulk data */
 #define PUMP_ROUNDS 8                         /* splice rounds per wakeup: fairness */
 #define MAX_EVENTS 128
 #define ACCEPT_BURST 64
@@ -88,7 +88,9 @@ struct pend {
 /* One direction of the relay. */
 struct dir {
 	int pipe[2];
-	size_t inpipe;
+	size_t inpipe, cap; /* bytes in the pipe, pipe capacity */
+	bool full;          /* splice into the pipe said EAGAIN with bytes in it */
+	bool grown;
 	struct pend pend;  /* bytes to write before anything from the pipe */
 	uint64_t budget;   /* bytes still to read from the source */
 	bool eof;          /* read nothing more from the source */
@@ -580,7 +582,23 @@ static int make_pipes(struct dir *d)
 		return 0;
 	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		return -1;
+	int cap = fcntl(d->pipe[0], F_GETPIPE_SZ);
+	d->cap = cap > 0 ? (size_t)cap : 4096;
 	return 0;
+}
+
+/* A direction that filled its pipe is moving bulk data: a bigger pipe means
+ * fewer splice() calls and wakeups.  Idle and interactive tunnels keep the
+ * default size, so a thousand of them do not exhaust the per-user pipe
+ * budget (fs.pipe-user-pages-soft).  Failure is harmless. */
+static void grow_pipe(struct dir *d)
+{
+	d->grown = true;
+	if (fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_BULK) > 0) {
+		int cap = fcntl(d->pipe[0], F_GETPIPE_SZ);
+		if (cap > 0)
+			d->cap = (size_t)cap;
+	}
 }
 
 static void connecting(struct conn *c)
@@ -636,52 +654,62 @@ static void connecting(struct conn *c)
 	c->st = CS_INSPECT;
 }
 
-/* Move bytes along d: pending user bytes, then the pipe, then more from src.
+/* Move bytes along d: pending user bytes first, then src -> pipe -> dst with
+ * splice().  Reading into the pipe overlaps with writing out of it.  splice()
+ * into a pipe says EAGAIN both when src is empty and when the pipe is full;
+ * with bytes in the pipe it is taken as "full" (d->full) until some leave, so
+ * epoll never spins on a readable src that cannot be read.
  * Returns -1 when the connection must close. */
 static int pump(struct conn *c, struct dir *d, int src, int dst, bool may_read)
 {
 	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		bool progress = false;
 		if (pend_left(&d->pend)) {
 			int r = pend_flush(&d->pend, dst);
 			if (r <= 0)
 				return r;
 		}
+		if (may_read && !d->eof && !d->full && d->inpipe < d->cap && d->budget > 0) {
+			size_t room = d->cap - d->inpipe;
+			size_t want = d->budget < room ? (size_t)d->budget : room;
+			ssize_t n = splice(src, NULL, d->pipe[1], NULL, want,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				d->inpipe += (size_t)n;
+				d->budget -= (uint64_t)n;
+				if (d->budget == 0)
+					d->eof = true;
+				if (d->inpipe >= d->cap && !d->grown)
+					grow_pipe(d);
+				progress = true;
+			} else if (n == 0) {
+				d->eof = true;
+				d->shut_on_eof = true; /* the source closed: pass the FIN on */
+			} else if (errno == EAGAIN) {
+				d->full = d->inpipe > 0;
+			} else if (errno != EINTR) {
+				return -1;
+			}
+		}
 		if (d->inpipe > 0) {
 			ssize_t n = splice(d->pipe[0], NULL, dst, NULL, d->inpipe,
 					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				return errno == EAGAIN ? 0 : -1;
+			if (n > 0) {
+				d->inpipe -= (size_t)n;
+				d->full = false;
+				progress = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				return -1;
 			}
-			d->inpipe -= (size_t)n;
-			c->last_active = now_ms();
-			continue;
 		}
-		if (d->eof) {
+		if (d->eof && d->inpipe == 0) {
 			if (!d->done && d->shut_on_eof)
 				shutdown(dst, SHUT_WR);
 			d->done = true;
 			return 0;
 		}
-		if (!may_read)
+		if (!progress)
 			return 0;
-		size_t want = d->budget < PIPE_CHUNK ? (size_t)d->budget : PIPE_CHUNK;
-		ssize_t n = splice(src, NULL, d->pipe[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? 0 : -1;
-		}
-		if (n == 0) {
-			d->eof = true;
-			d->shut_on_eof = true; /* the source closed: pass the FIN on */
-			continue;
-		}
-		d->inpipe += (size_t)n;
-		d->budget -= (uint64_t)n;
-		if (d->budget == 0)
-			d->eof = true;
 		c->last_active = now_ms();
 	}
 	return 0;
@@ -808,8 +836,8 @@ static void drain(struct conn *c)
 
 static bool dir_wants_src(const struct dir *d)
 {
-	return !d->eof && d->inpipe == 0 && !pend_left(&d->pend) && d->budget > 0 &&
-	       d->pipe[0] >= 0;
+	return !d->eof && !d->full && d->inpipe < d->cap && !pend_left(&d->pend) &&
+	       d->budget > 0 && d->pipe[0] >= 0;
 }
 
 static bool dir_has_out(const struct dir *d)

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -165,6 +166,7 @@ static pid_t start_server(uint16_t *port)
 
 struct fx_opts {
 	bool allow_private, allow_ip_literals;
+	unsigned handshake_timeout_ms;
 };
 
 static bool fx_start(struct fx *f, const struct fx_opts *o)
@@ -200,6 +202,7 @@ static bool fx_start(struct fx *f, const struct fx_opts *o)
 			.deny = deny, .n_deny = 1,
 			.allow_private = o->allow_private, .allow_ip_literals = o->allow_ip_literals,
 			.resolve = t_resolve, .connect = t_connect, .log = log,
+			.handshake_timeout_ms = o->handshake_timeout_ms,
 		};
 		int rc = sh_proxy_run(&cfg, &lfd, 1, stop[0], &e);
 		FILE *s = fopen(f->summary_path, "w");
@@ -652,5 +655,73 @@ TEST_FORK(proxy_e2e_concurrent_and_stop)
 	snprintf(req, sizeof(req), "allow     %d  allowed.test:%u", N, f.server_port);
 	CHECK_CONTAINS(sum, req);
 	free(sum);
+	fx_free(&f);
+}
+
+/* 8 MiB each way through a tunnel while both directions run: integrity,
+ * back-pressure (the echo server only writes as fast as we read) and the
+ * half-close at the end. */
+TEST_FORK(proxy_e2e_bulk)
+{
+	enum { TOTAL = 8 << 20 };
+	struct fx f;
+	char buf[65536], req[256];
+
+	if (!CHECK(fx_start(&f, &(struct fx_opts){ .allow_private = true })))
+		return;
+	int fd = cli(&f);
+	snprintf(req, sizeof(req), "CONNECT allowed.test:%u HTTP/1.1\r\n\r\n", f.server_port);
+	CHECK(send_all(fd, req, strlen(req)));
+	recv_until(fd, buf, sizeof(buf), "\r\n\r\n");
+	CHECK_CONTAINS(buf, " 200 ");
+	pid_t w = fork();
+	if (w == 0) {
+		for (size_t off = 0; off < TOTAL; off += sizeof(buf)) {
+			for (size_t i = 0; i < sizeof(buf); i++)
+				buf[i] = (char)((off + i) * 7 % 251);
+			if (!send_all(fd, buf, sizeof(buf)))
+				_exit(1);
+		}
+		shutdown(fd, SHUT_WR);
+		_exit(0);
+	}
+	size_t got = 0, bad = 0;
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++)
+			bad += buf[i] != (char)((got + (size_t)i) * 7 % 251);
+		got += (size_t)r;
+	}
+	int st = -1;
+	waitpid(w, &st, 0);
+	CHECK_INT(st, ==, 0);
+	CHECK_INT(got, ==, TOTAL); /* then EOF: the FIN went through both ways */
+	CHECK_INT(bad, ==, 0);
+	close(fd);
+	CHECK_INT(fx_stop(&f), ==, 0);
+	fx_free(&f);
+}
+
+/* A client that connects and says nothing is dropped after the handshake timeout. */
+TEST_FORK(proxy_e2e_handshake_timeout)
+{
+	struct fx f;
+	char buf[64];
+
+	if (!CHECK(fx_start(&f, &(struct fx_opts){ .handshake_timeout_ms = 300 })))
+		return;
+	int fd = cli(&f);
+	CHECK(send_all(fd, "CONNECT allowed", 15)); /* never finished */
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	CHECK_INT(recv_until(fd, buf, sizeof(buf), NULL), ==, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	CHECK_INT(ms, >=, 250);
+	CHECK_INT(ms, <, 3000);
+	close(fd);
+	CHECK_INT(fx_stop(&f), ==, 0);
 	fx_free(&f);
 }
