@@ -201,6 +201,12 @@ def report(args):
         for label, mo, mi, pct, verdict, n in wrows:
             md.append("| %s (%d runs each) | %.1f | %.1f | %+.1f%% | %s |"
                       % (label, n, mo, mi, pct, verdict))
+    try:
+        with open("/proc/loadavg") as f:
+            notes_l.append("load average when the run ended: %s (other work on the machine "
+                           "skews the workload figures most)" % " ".join(f.read().split()[:3]))
+    except OSError:
+        pass
     if notes_l:
         md.append("")
         for n in notes_l:
