@@ -134,6 +134,8 @@ void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a
 	  o->env_mode == SH_ENV_FILE ? o->env_file : "");
 	list_line(f, "env passed by name", &c->env_pass);
 	list_line(f, "profile env defaults", &a->env_defaults);
+	list_line(f, "variables the profiles pass from the host", &a->env_pass);
+	list_line(f, "agent state directories created before a run", &a->create_dirs);
 	X(f, "protection: appended profiles %s\n",
 	  c->nappended == 0 ? "none" : o->allow_profile_writes ? "writable (--allow-profile-writes)"
 							       : "write-protected");

@@ -1051,8 +1051,15 @@ static void place_mounts(struct bld *b)
 			}
 			break;
 		case N_SPECIAL:
-			if (ncont != ctx.mode)
-				warnf(b, "%s: not a regular file or directory; not mounted", c->path);
+			/* A denied FIFO, socket or device node inside a granted tree
+			 * is masked like a file (an empty read-only file is bound over
+			 * it): a read-only bind would not stop connect() on a socket. */
+			if (ncont == MODE_NONE && ctx.mode != MODE_NONE) {
+				long why = c->node.allow[Q_R] ? c->node.idx[Q_W] : c->node.idx[Q_R];
+				add_pm(b, SH_MNT_MASK, c->path, false, false, origin_of(b, why));
+			} else if (ncont != ctx.mode)
+				warnf(b, "%s: not a regular file or directory; its rights cannot be "
+					 "narrowed, only denied entirely", c->path);
 			break;
 		case N_FILE:
 			if (ncont != ctx.mode) {

@@ -509,6 +509,12 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 		sh_profile_scan_meta(p->text, p->len, &m);
 		for (size_t j = 0; j < m.env_defaults.n; j++)
 			sh_strv_push(&a->env_defaults, m.env_defaults.v[j]);
+		for (size_t j = 0; j < m.env_pass.n; j++)
+			if (!sh_strv_contains(&a->env_pass, m.env_pass.v[j]))
+				sh_strv_push(&a->env_pass, m.env_pass.v[j]);
+		for (size_t j = 0; j < m.create_dirs.n; j++)
+			if (!sh_strv_contains(&a->create_dirs, m.create_dirs.v[j]))
+				sh_strv_push(&a->create_dirs, m.create_dirs.v[j]);
 		sh_profile_meta_free(&m);
 	}
 	rc = 0;
@@ -534,6 +540,8 @@ void sh_assembly_free(struct sh_assembly *a)
 	sh_strv_free(&a->features_skipped);
 	sh_strv_free(&a->profiles);
 	sh_strv_free(&a->env_defaults);
+	sh_strv_free(&a->env_pass);
+	sh_strv_free(&a->create_dirs);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -76,6 +76,8 @@ struct sh_assembly {
 	struct sh_strv features_skipped; /* available but not included */
 	struct sh_strv profiles;         /* catalogue profiles included, in order */
 	struct sh_strv env_defaults;     /* "NAME=VALUE" from $$exec-env-default$$ */
+	struct sh_strv env_pass;         /* host variable names from $$env-pass$$ */
+	struct sh_strv create_dirs;      /* $HOME-relative dirs from $$create-dirs$$ */
 };
 
 /* Valid --enable names for the target (sorted). */

@@ -1421,6 +1421,10 @@ static void meta_apply(const char *kv, size_t n, struct sh_profile_meta *m)
 		push_list(&m->commands, val, true);
 	else if (strcmp(key, "target") == 0)
 		push_list(&m->targets, val, true);
+	else if (strcmp(key, "env-pass") == 0)
+		push_list(&m->env_pass, val, false);
+	else if (strcmp(key, "create-dirs") == 0)
+		push_list(&m->create_dirs, val, false);
 	else if (strcmp(key, "exec-env-default") == 0 && val[0] && val[0] != '=' &&
 		 strchr(val, '='))
 		sh_strv_push(&m->env_defaults, val);
@@ -1490,6 +1494,8 @@ void sh_profile_meta_free(struct sh_profile_meta *m)
 	sh_strv_free(&m->commands);
 	sh_strv_free(&m->env_defaults);
 	sh_strv_free(&m->targets);
+	sh_strv_free(&m->env_pass);
+	sh_strv_free(&m->create_dirs);
 }
 
 char *sh_sbpl_quote(const char *s)

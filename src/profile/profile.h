@@ -36,12 +36,17 @@ int sh_profile_compile(struct sh_profile_ctx *ctx, const char *source, const cha
  *   command=claude,claude-code                    (agent aliases)
  *   exec-env-default=NAME=VALUE                   (repeatable)
  *   target=linux|macos                            (profile applies to one target only)
+ *   env-pass=SSH_AUTH_SOCK,XDG_RUNTIME_DIR        (host variables passed when included)
+ *   create-dirs=/.codex,/.cache/codex             (agent state dirs under $HOME, created
+ *                                                  0700 before a run if missing)
  * Unknown keys are ignored. */
 struct sh_profile_meta {
 	struct sh_strv requires;
 	struct sh_strv commands;
 	struct sh_strv env_defaults; /* "NAME=VALUE" */
 	struct sh_strv targets;
+	struct sh_strv env_pass;    /* env-pass=NAME[,NAME]: host variables the profile needs */
+	struct sh_strv create_dirs; /* create-dirs=/.codex,...: $HOME-relative state dirs */
 };
 void sh_profile_scan_meta(const char *text, size_t len, struct sh_profile_meta *m);
 void sh_profile_meta_free(struct sh_profile_meta *m);

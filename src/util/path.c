@@ -228,3 +228,39 @@ int sh_read_small_file(const char *path, int open_flags, size_t max, char **out,
 	close(fd);
 	return r;
 }
+
+int sh_mkdirs_beneath(const char *base, const char *rel, unsigned mode, struct sh_err *e)
+{
+	struct sh_strv parts = { 0 };
+	int fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (sh_has_ctl(rel))
+		return sh_fail(e, SH_EXIT_USAGE, 0, "path contains control characters");
+	if (fd < 0)
+		return sh_fail(e, SH_EXIT_USAGE, errno, "cannot open '%s'", base);
+	sh_strv_split(&parts, rel, '/');
+	for (size_t i = 0; i < parts.n && rc == 0; i++) {
+		const char *c = parts.v[i];
+		int next;
+		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
+			rc = sh_fail(e, SH_EXIT_USAGE, 0, "'%s': '.' and '..' are not allowed", rel);
+			break;
+		}
+		if (mkdirat(fd, c, (mode_t)mode) < 0 && errno != EEXIST) {
+			rc = sh_fail(e, SH_EXIT_USAGE, errno, "cannot create '%s/%s'", base, rel);
+			break;
+		}
+		next = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			rc = sh_fail(e, SH_EXIT_USAGE, errno == ELOOP || errno == ENOTDIR ? 0 : errno,
+				     "'%s/%s': a component is not a directory (or is a symlink)", base,
+				     rel);
+			break;
+		}
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+	sh_strv_free(&parts);
+	return rc;
+}

@@ -82,4 +82,11 @@ void sh_pathlist_free(struct sh_pathlist *pl);
 int sh_read_small_file(const char *path, int open_flags, size_t max, char **out, size_t *len,
 		       struct sh_err *e);
 
+/* Create base/rel and its missing parents with mode (like mkdir -p), where
+ * rel is relative ("/.codex" and ".codex" alike).  Never follows a symlink:
+ * each component is opened with O_NOFOLLOW relative to its parent, so a
+ * symlink planted at any level stops the walk with an error.  ".." and
+ * control characters are refused.  0 on success (also when it existed). */
+int sh_mkdirs_beneath(const char *base, const char *rel, unsigned mode, struct sh_err *e);
+
 #endif

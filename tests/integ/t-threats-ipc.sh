@@ -39,7 +39,7 @@ if have_py; then
 	if [ $have_script = 1 ]; then
 		tty_run "\"$S\" -- \"$PYTHON\" ./pyprobe.py ioctl 0 0x541C; \"$S\" -- \"$PYTHON\" ./pyprobe.py ioctl 0 0x10000541C"
 		check "TERM-02 TIOCLINUX (both forms) on the terminal inside: EPERM" \
-			'[ "$(printf "%s\n" "$OUT" | tr -d "\r" | grep -c "^EPERM$")" = 2 ]'
+			'[ "$(printf "%s\n" "$OUT" | tr -d "\r\000" | sed "s/\^@//g" | grep -c "^EPERM$")" = 2 ]'
 	fi
 else skip "TERM-02 TIOCLINUX" "no /usr/bin/python3"; fi
 

@@ -235,12 +235,14 @@ fi
 
 # ---------------------------------------------------------------- FS-08
 rm -rf "$W/.git"; mkdir -p "$W/.git/hooks"; printf '[core]\n' > "$W/.git/config"
-P create "$W/.git/.probe"
-if [ $RC -eq 0 ]; then
-	skip "FS-08 .git is not writable inside" "git metadata protection is issue 6 (.git is writable today)"
-else
-	check "FS-08 .git is not writable inside (EROFS/EACCES)" 'err EROFS EACCES && [ ! -e "$W/.git/.probe" ]'
-fi
+# .git stays writable for objects, refs and the index (git must work); what
+# FS-08 is about -- redirecting the common dir to attacker config -- is not.
+P create "$W/.git/commondir"
+check "FS-08 .git/commondir cannot be created inside (EACCES/EROFS)" 'err EACCES EROFS && [ ! -e "$W/.git/commondir" ]'
+P create "$W/.git/hooks/post-checkout"
+check "FS-08 .git/hooks is read-only inside (EROFS/EACCES)" 'err EROFS EACCES && [ ! -e "$W/.git/hooks/post-checkout" ]'
+P write --no-create "$W/.git/config"
+check "FS-08 .git/config is read-only inside (EROFS/EACCES)" 'err EROFS EACCES && [ "$(cat "$W/.git/config")" = "[core]" ]'
 rm -rf "$W/.git"
 
 # ---------------------------------------------------------------- FS-09
