@@ -11,7 +11,7 @@ set -l __safehouse_features chromium clipboard cloud-credentials docker gpu keyc
 
 # Options whose value may be the next word.  --env is not one: alone it means
 # "the whole environment".
-set -g __safehouse_value_opts --add-dirs --add-dirs-ro --workdir --enable --append-profile --env-pass --output --target --profiles-dir --sandbox --network
+set -g __safehouse_value_opts --add-dirs --add-dirs-ro --workdir --enable --append-profile --env-pass --output --target --profiles-dir --sandbox --network --audit
 
 # Where the cursor is: "options" (no command yet), "why" (the why command's
 # own arguments), "doctor", or "command" (the sandboxed command's words).
@@ -126,3 +126,4 @@ complete -c safehouse -n $o -l profiles-dir -x -a '(__fish_complete_directories)
 complete -c safehouse -n $o -l print-plan -d 'Print the Linux enforcement plan and exit'
 complete -c safehouse -n $o -l sandbox -x -a 'read-only workspace-write danger-full-access' -d 'Sandbox policy'
 complete -c safehouse -n $o -l network -x -a 'none full' -d 'Network mode'
+complete -c safehouse -n $o -l audit -x -a 'off warn strict' -d 'Post-session audit'

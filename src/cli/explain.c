@@ -106,6 +106,8 @@ void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a
 	for (size_t i = 0; i < c->settings.n; i++)
 		X(f, "setting: %s\n", c->settings.v[i]);
 	X(f, "sandbox policy: %s (from %s)\n", c->sandbox, c->sandbox_origin);
+	X(f, "post-session audit: %s\n", !c->workdir ? "off (no workdir)"
+					  : o->audit ? o->audit : "warn (default)");
 	if (c->network)
 		X(f, "network setting: %s (from %s)\n", c->network, c->network_origin);
 	if (c->workdir)

@@ -214,6 +214,16 @@ static int set_network(struct sh_options *o, const char *v, struct sh_err *e)
 	return 0;
 }
 
+static int set_audit(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	if (strcmp(v, "off") != 0 && strcmp(v, "warn") != 0 && strcmp(v, "strict") != 0)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--audit: unknown mode '%s' (expected off, warn "
+			       "or strict)", v);
+	free(o->audit);
+	o->audit = sh_xstrdup(v);
+	return 0;
+}
+
 static int set_help(struct sh_options *o, const char *v, struct sh_err *e)
 {
 	(void)v;
@@ -265,6 +275,8 @@ static const struct optdef optdefs[] = {
 	  "read-only, workspace-write (default) or danger-full-access" },
 	{ "network", ARG_REQUIRED, set_network, "MODE",
 	  "none (default) or full; filtered is not available yet" },
+	{ "audit", ARG_REQUIRED, set_audit, "MODE",
+	  "after the session, report planted persistence files: off, warn (default), strict" },
 	{ "help", ARG_NONE, set_help, NULL, "show this help and exit" },
 	{ "version", ARG_NONE, set_version, NULL, "show the version and exit" },
 };
@@ -290,6 +302,7 @@ void sh_options_free(struct sh_options *o)
 	free(o->profiles_dir);
 	free(o->sandbox);
 	free(o->network);
+	free(o->audit);
 	free(o->why_path);
 }
 

@@ -36,6 +36,7 @@ struct sh_options {
 	char *profiles_dir;
 	char *sandbox;              /* read-only, workspace-write, danger-full-access */
 	char *network;              /* none, full (filtered: not available yet) */
+	char *audit;                /* off, warn (default), strict */
 	bool help, version;
 	/* why */
 	enum sh_why_op why_op;
