@@ -69,6 +69,13 @@ static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 	if (sh_plan_build_ex(&in, plan, notes, e) < 0)
 		return -1;
 	plan->use_userns = !fallback;
+	/* Absent denied paths in writable trees: init refuses their creation. */
+	if (notes && notes->missing.n) {
+		plan->protect_create = sh_xcalloc(notes->missing.n, sizeof(char *));
+		for (size_t i = 0; i < notes->missing.n; i++)
+			plan->protect_create[i] = sh_xstrdup(notes->missing.v[i]);
+		plan->nprotect_create = notes->missing.n;
+	}
 	plan->hostname = sh_xstrdup("safehouse");
 	plan->cwd = sh_xstrdup(c->workdir ? c->workdir : c->cwd);
 	split_command(c->opt, &assign, &first);

@@ -2,9 +2,15 @@
 #include "enforce/init.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include "enforce/supervise.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
@@ -30,7 +36,68 @@ static void nop(int sig)
 	(void)sig;
 }
 
+/* A signal taken by init: forwarded, or SIGCHLD (reap).  1 when cmd was
+ * reaped (*status set). */
+static int on_signal(pid_t cmd, int sig, int *status)
+{
+	if (sig != SIGCHLD) {
+		(void)kill(cmd, sig); /* ESRCH: already gone, SIGCHLD follows */
+		return 0;
+	}
+	for (;;) {
+		int st;
+		pid_t p = waitpid(-1, &st, WNOHANG);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p <= 0)
+			return 0; /* 0: others still running; ECHILD: none left */
+		if (p == cmd) {
+			*status = sh_status_code(st);
+			return 1;
+		}
+	}
+}
+
+/* The loop with the creation supervisor: signals through a signalfd, polled
+ * with the listener; one request answered per wake-up. */
+static int run_supervised(pid_t cmd, const sigset_t *set, struct sh_supervisor *sv)
+{
+	int status = 255;
+	int sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		sh_supervisor_free(sv); /* the filtered calls then fail (ENOSYS) */
+		return -1;
+	}
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
+					{ .fd = sh_supervisor_fd(sv), .events = POLLIN } };
+		if (poll(pf, sv ? 2 : 1, sh_supervisor_timeout(sv)) < 0 && errno != EINTR)
+			continue;
+		bool broken = sv && (pf[1].revents & POLLIN) && sh_supervisor_handle(sv) < 0;
+		if (sv && (broken || ((pf[1].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
+				      !(pf[1].revents & POLLIN)))) {
+			/* nothing filtered is left; or unusable: the filtered
+			 * calls then fail (ENOSYS), never run unchecked */
+			sh_supervisor_free(sv);
+			sv = NULL;
+		}
+		sh_supervisor_tick(sv);
+		struct signalfd_siginfo si;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			if (on_signal(cmd, (int)si.ssi_signo, &status)) {
+				sh_supervisor_free(sv);
+				close(sfd);
+				return status;
+			}
+	}
+}
+
 int sh_init_run(pid_t cmd)
+{
+	return sh_init_run_supervised(cmd, NULL);
+}
+
+int sh_init_run_supervised(pid_t cmd, struct sh_supervisor *sv)
 {
 	sigset_t set;
 	struct sigaction sa = { .sa_handler = nop };
@@ -44,6 +111,11 @@ int sh_init_run(pid_t cmd)
 		sigaction(forwarded[i], &sa, NULL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	prctl(PR_SET_NAME, "safehouse-init", 0, 0, 0);
+	if (sv) {
+		int st = run_supervised(cmd, &set, sv);
+		if (st >= 0)
+			return st;
+	}
 
 	for (;;) {
 		siginfo_t si;

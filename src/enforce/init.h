@@ -23,4 +23,9 @@ int sh_status_code(int wstatus);
  * command should not see.  Every other child is reaped as it exits. */
 int sh_init_run(pid_t cmd);
 
+/* sh_init_run(), also answering the creation supervisor's requests (sv may be
+ * NULL; freed here). */
+struct sh_supervisor;
+int sh_init_run_supervised(pid_t cmd, struct sh_supervisor *sv);
+
 #endif

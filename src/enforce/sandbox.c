@@ -31,6 +31,7 @@
 #include "enforce/mountns.h"
 #include "enforce/pty.h"
 #include "enforce/seccomp.h"
+#include "enforce/supervise.h"
 #include "enforce/userns.h"
 
 _Static_assert(sizeof(struct sh_err) < 4096, "status record must fit in PIPE_BUF");
@@ -53,6 +54,7 @@ struct run {
 	bool pty_inside;               /* init allocates the pty in the sandbox's devpts */
 	int errfd;                     /* write end of the status pipe (O_CLOEXEC) */
 	int syncfd;                    /* init's end of the handshake socket */
+	int sup[2];                    /* listener socket: init's end, the command's end */
 };
 
 __attribute__((noreturn)) static void child_die(const struct run *r, struct sh_err *e)
@@ -202,6 +204,10 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	 * is O_CLOEXEC and so reports until the exec itself. */
 	if (sh_cloexec_from(3, &e) < 0)
 		child_die(r, &e);
+	/* c6b. Creations go through init when the plan protects absent names
+	 * (enforce/supervise.c); the listener travels over sup[1]. */
+	if (r->sup[1] >= 0 && sh_supervise_install(r->sup[1], &e) < 0)
+		child_die(r, &e);
 	/* c7. seccomp last: it may forbid calls the steps above needed. */
 	struct sh_seccomp_config sc = { .net = p->net };
 	if (sh_seccomp_apply(&sc, &e) < 0) {
@@ -293,6 +299,17 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	 * within the same uid). */
 	if (sh_drop_caps(&e) < 0)
 		child_die(r, &e);
+	/* i7b. Absent protected names: init will perform the command's
+	 * creations, confined by the same Landlock rules (its domain is the
+	 * parent of the command's). */
+	if (p->nprotect_create > 0) {
+		if (sh_supervise_confine(p, r->opts->landlock_min_abi, &e) < 0)
+			child_die(r, &e);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->sup) < 0) {
+			sh_fail(&e, SH_EXIT_SETUP, errno, "init: cannot create the supervisor socket");
+			child_die(r, &e);
+		}
+	}
 	/* i8. The command.  Init's signals are blocked before the fork so no
 	 * SIGCHLD or forwarded signal is lost. */
 	sigset_t set;
@@ -306,9 +323,17 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	if (cmd == 0)
 		command_main(r);
 	close(r->errfd);
+	struct sh_supervisor *sv = NULL;
+	if (r->sup[0] >= 0) { /* EOF: the command failed before c6b */
+		sh_closep(&r->sup[1]);
+		int l = sh_recv_fd(r->sup[0]);
+		sh_closep(&r->sup[0]);
+		if (l >= 0)
+			sv = sh_supervisor_new(l, p->protect_create, p->nprotect_create);
+	}
 	if (r->term->active)
 		sh_term_close_slave(r->term);
-	_exit(sh_init_run(cmd));
+	_exit(sh_init_run_supervised(cmd, sv));
 }
 
 /* Fallback mode: the command is the launcher's direct child. */
@@ -467,6 +492,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	r.term = &term;
 	r.launcher = getpid();
 	r.errfd = r.syncfd = -1;
+	r.sup[0] = r.sup[1] = -1;
 
 	if (sh_thread_count() > 1)
 		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "

@@ -68,6 +68,10 @@ struct sh_plan {
 	char **argv;             /* command, argv[0] resolved by the launcher via PATH */
 	char **envp;             /* complete child environment */
 	char *hostname;          /* uts namespace hostname */
+	char **protect_create;   /* absolute paths inside writable binds that do not exist:
+				  * creating them (or below them) is refused by init's
+				  * creation supervisor (enforce/supervise.c) */
+	size_t nprotect_create;
 };
 
 void sh_plan_init(struct sh_plan *p);

@@ -31,6 +31,9 @@ void sh_plan_free(struct sh_plan *p)
 		for (char **a = p->envp; *a; a++)
 			free(*a);
 	free(p->envp);
+	for (size_t i = 0; i < p->nprotect_create; i++)
+		free(p->protect_create[i]);
+	free(p->protect_create);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -1,0 +1,1171 @@
+/* The creation supervisor (threats.md LAUNCH-03, FS-09, KERN-14).
+ *
+ * PROBLEM.  A policy may deny a path that does not exist at launch inside a
+ * tree bound read-write (~/.codex/config.toml, <workdir>/.safehouse,
+ * <workdir>/.git/commondir).  The mount layer can only cover what exists,
+ * Landlock cannot subtract a name from a granted tree, and we never create
+ * placeholders on the host.  So every creation of a name is made to go
+ * through a party that can refuse it: init.
+ *
+ * DESIGN.
+ *  - The command, after no_new_privs and Landlock and before the main seccomp
+ *    filter, loads a small filter with SECCOMP_FILTER_FLAG_NEW_LISTENER that
+ *    answers SECCOMP_RET_USER_NOTIF for the calls that create a name, and
+ *    ALLOW for everything else (the main filters are unchanged; across
+ *    filters their ERRNO/KILL beat USER_NOTIF):
+ *        open, openat         when flags & O_CREAT (low 32 bits: the kernel
+ *                             takes an int);
+ *        creat, mkdir(at), mknod(at), symlink(at), link(at),
+ *        rename(at), renameat2 always;
+ *        openat2              always (flags live behind a pointer).
+ *    The listener goes to init over a socketpair (SCM_RIGHTS).  Only when the
+ *    plan has protected names (plan->nprotect_create): no cost otherwise.
+ *    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19+, used when known): once
+ *    init has taken a request, only a fatal signal interrupts the caller, so
+ *    a non-idempotent call (O_EXCL, mkdir) is never performed twice.
+ *  - Init (pid 1, same mount view and uid, no capabilities, not under the
+ *    command's seccomp) answers one request at a time.  It NEVER lets the
+ *    call continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE would make the kernel
+ *    re-read the path, which another thread may have changed since: KERN-14).
+ *    It copies the path(s) out of /proc/PID/mem into bounded private buffers
+ *    (PATH_MAX, NUL-terminated, page by page), opens the caller's cwd or
+ *    dirfd (/proc/PID/cwd, /proc/PID/fd/N), checks
+ *    SECCOMP_IOCTL_NOTIF_ID_VALID (the pid still names the caller), then
+ *    works only from its copy:
+ *      parent = openat(base, dirname, O_PATH|O_DIRECTORY)
+ *      canonical target = readlink(/proc/self/fd/parent) + "/" + basename
+ *    and refuses (EACCES) a target equal to or below a protected path (also:
+ *    same parent directory inode and same name, for parents that existed at
+ *    launch).  For symlink and rename destinations, a target that is an
+ *    ANCESTOR of a protected path is refused too (a symlink ~/.codex -> dir,
+ *    or a tree renamed onto ~/.codex, would carry content onto the name).
+ *    mkdir of an ancestor is allowed (it is empty; what is created in it
+ *    later comes through here).  Otherwise init performs the call itself,
+ *    relative to the parent fd it resolved (mkdirat, mknodat, symlinkat,
+ *    linkat, renameat2, openat with the caller's umask read from
+ *    /proc/PID/status) and answers with its result; an opened fd is injected
+ *    with SECCOMP_IOCTL_NOTIF_ADDFD + SECCOMP_ADDFD_FLAG_SEND (O_CLOEXEC if
+ *    asked), which makes it the call's return value.  Memory that cannot be
+ *    read: EFAULT as the kernel would; anything else unexpected: EPERM.
+ *    Because every name creation, rename included, is serialised through
+ *    this one loop, the directory checked is the directory written.
+ *  - Final symlinks of O_CREAT opens are followed by init, by hand (open
+ *    with O_NOFOLLOW, ELOOP -> readlinkat, resolve again, at most 40 hops),
+ *    so the object really created is the one checked.  Procfs magic links
+ *    (/proc/<caller>/fd/N, cwd, ...) are left to the kernel.
+ *  - Init is not more powerful than the caller: same mount view (read-only
+ *    binds stay read-only), same uid, no capabilities, and a Landlock
+ *    domain with the plan's filesystem rules (sh_supervise_confine, applied
+ *    before the command is forked: the command's own domain then nests in
+ *    it, which Landlock requires for init to read /proc/PID/mem).  What
+ *    resolves differently in init's context is /proc: "/proc/self",
+ *    "/proc/thread-self" and "/dev/fd" prefixes are rewritten to the
+ *    caller's pid (in the path and in every symlink init follows), and a
+ *    parent directory on procfs is accepted only as /proc itself or below
+ *    /proc/<caller's pid or tid> -- never /proc/1 (init's own fds, mem: that
+ *    would hand the sandbox an unfiltered process).
+ *  - Opens are made with O_NONBLOCK | O_NOCTTY added (init must never block
+ *    nor gain a controlling tty); O_NONBLOCK is cleared again unless asked.
+ *    A FIFO opened for writing without a reader is retried every 10 ms
+ *    (sh_supervisor_tick) while the caller waits.  /dev/tty is the
+ *    caller's controlling terminal, found through /proc/PID/stat and
+ *    reopened through one of the caller's fds.
+ *  - Bounded work: one request at a time, fixed buffers, 40 symlink hops, 16
+ *    waiting FIFO opens.
+ *
+ * CAVEATS (fidelity, not safety: every created name is checked).
+ *  - Only with a mount view (use_userns): fallback mode has no init.
+ *  - A process that made itself non-dumpable (ssh-agent, gpg-agent) cannot
+ *    have its memory read by init: its creations fail with EPERM.
+ *  - Symlinks met in the MIDDLE of a path are resolved by the kernel in
+ *    init's context, so one that leads to /proc/self means init (the result
+ *    is still checked; /proc/1 is refused).
+ *  - O_RDONLY|O_CREAT of a FIFO does not wait for a writer; openat2 with
+ *    RESOLVE_* flags does not follow a final symlink when creating (ELOOP);
+ *    linkat AT_EMPTY_PATH is performed through /proc/PID/fd/N.
+ *  - bind() of an AF_UNIX socket path also creates a name and is not
+ *    intercepted: a socket there can deny service (opening it fails) but
+ *    carries no content.
+ *  - Names differing from a protected one only in ASCII case are refused. */
+#include "enforce/supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "enforce/harden.h"
+#include "enforce/landlock.h"
+#include "enforce/pty.h"
+
+/* uapi that older headers may lack */
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+#ifndef SECCOMP_GET_NOTIF_SIZES
+#define SECCOMP_GET_NOTIF_SIZES 3
+#endif
+#ifndef SECCOMP_IOCTL_NOTIF_ADDFD
+struct seccomp_notif_addfd {
+	__u64 id;
+	__u32 flags;
+	__u32 srcfd;
+	__u32 newfd;
+	__u32 newfd_flags;
+};
+#define SECCOMP_IOCTL_NOTIF_ADDFD SECCOMP_IOW(3, struct seccomp_notif_addfd)
+#endif
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+#if defined(__x86_64__)
+#define SUP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SUP_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__riscv) && __riscv_xlen == 64
+#define SUP_ARCH AUDIT_ARCH_RISCV64
+#endif
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]))
+#else
+#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]) + 4)
+#endif
+
+#define MAX_HOPS 40
+#define MAX_PENDING 16
+#define PENDING_MS 10
+
+struct sh_open_how { /* struct open_how (openat2), VER0 */
+	uint64_t flags, mode, resolve;
+};
+
+/* ------------------------------------------------------------------ pure */
+
+/* a strictly below b (ASCII case ignored) */
+static bool below(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	if (n == 1 && b[0] == '/')
+		return a[0] == '/' && a[1] != '\0';
+	return strncasecmp(a, b, n) == 0 && a[n] == '/';
+}
+
+bool sh_supervise_refused(char *const *protect, size_t n, const char *path, bool ancestors)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(path, protect[i]) == 0 || below(path, protect[i]) ||
+		    (ancestors && below(protect[i], path)))
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------- command side */
+
+#ifdef SUP_ARCH
+/* Jump targets while building: 0 = next instruction, else a label. */
+enum { L_NEXT, L_NOTIFY, L_ALLOW, L_A1, L_A2, L_N };
+
+static const int always[] = {
+#ifdef __NR_creat
+	__NR_creat,
+#endif
+#ifdef __NR_mkdir
+	__NR_mkdir,
+#endif
+#ifdef __NR_mknod
+	__NR_mknod,
+#endif
+#ifdef __NR_symlink
+	__NR_symlink,
+#endif
+#ifdef __NR_link
+	__NR_link,
+#endif
+#ifdef __NR_rename
+	__NR_rename,
+#endif
+#ifdef __NR_renameat
+	__NR_renameat,
+#endif
+	__NR_mkdirat, __NR_mknodat, __NR_symlinkat, __NR_linkat, __NR_renameat2, __NR_openat2,
+};
+
+#define MAXINS 48
+struct prog {
+	struct sock_filter f[MAXINS];
+	unsigned char jt[MAXINS], jf[MAXINS];
+	int label[L_N];
+	unsigned n;
+};
+
+static void emit(struct prog *p, struct sock_filter ins, int jt, int jf)
+{
+	p->jt[p->n] = (unsigned char)jt;
+	p->jf[p->n] = (unsigned char)jf;
+	p->f[p->n++] = ins;
+}
+
+static void build_filter(struct prog *p)
+{
+	memset(p, 0, sizeof(*p));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					     offsetof(struct seccomp_data, arch)), 0, 0);
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 0, 0), L_NEXT,
+	     L_ALLOW); /* a foreign arch: the main filter kills it */
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					     offsetof(struct seccomp_data, nr)), 0, 0);
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)always[i], 0, 0),
+		     L_NOTIFY, L_NEXT);
+#ifdef __NR_open
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 0), L_A1, L_NEXT);
+#endif
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 0), L_A2,
+	     L_ALLOW);
+	p->label[L_A1] = (int)p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), 0, 0);
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_CREAT, 0, 0), L_NOTIFY,
+	     L_ALLOW);
+	p->label[L_A2] = (int)p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)), 0, 0);
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_CREAT, 0, 0), L_NOTIFY,
+	     L_ALLOW);
+	p->label[L_NOTIFY] = (int)p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF), 0, 0);
+	p->label[L_ALLOW] = (int)p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), 0, 0);
+	for (unsigned i = 0; i < p->n; i++) {
+		if (BPF_CLASS(p->f[i].code) != BPF_JMP)
+			continue;
+		p->f[i].jt = p->jt[i] ? (unsigned char)(p->label[p->jt[i]] - (int)i - 1) : 0;
+		p->f[i].jf = p->jf[i] ? (unsigned char)(p->label[p->jf[i]] - (int)i - 1) : 0;
+	}
+}
+#endif
+
+int sh_supervise_install(int sock, struct sh_err *e)
+{
+#ifdef SUP_ARCH
+	struct prog p;
+	build_filter(&p);
+	struct sock_fprog prog = { .len = (unsigned short)p.n, .filter = p.f };
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+			  &prog);
+	if (fd < 0 && errno == EINVAL) /* before 5.19 */
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			     &prog);
+	if (fd < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno,
+			       "seccomp: cannot load the creation supervisor's filter");
+	int r = sh_send_fd(sock, (int)fd);
+	int en = errno;
+	close((int)fd);
+	if (r < 0)
+		return sh_fail(e, SH_EXIT_SETUP, en, "seccomp: cannot pass the listener to init");
+	return 0;
+#else
+	(void)sock;
+	return sh_fail(e, SH_EXIT_SETUP, 0,
+		       "seccomp: the creation supervisor is not available on this architecture");
+#endif
+}
+
+/* ------------------------------------------------------------- init side */
+
+int sh_supervise_confine(const struct sh_plan *p, int min_abi, struct sh_err *e)
+{
+	if (sh_set_no_new_privs(e) < 0)
+		return -1;
+	struct sh_landlock_config ll = { .rules = p->ll, .nrules = p->nll, .min_abi = min_abi };
+	if (sh_landlock_apply(&ll, e) < 0)
+		return sh_err_prefix(e, "supervisor: landlock");
+	return 0;
+}
+
+struct prot {
+	char *base;  /* last component of the protected path */
+	bool have_parent;
+	dev_t pdev;
+	ino_t pino;
+};
+
+struct pending {
+	uint64_t id;
+	int pfd;
+	char name[NAME_MAX + 2];
+	int oflags;
+	bool cloexec;
+};
+
+struct sh_supervisor {
+	int fd;
+	char **names; /* protected paths, as given and canonical: 2 * nprot */
+	size_t nnames;
+	struct prot *prot;
+	size_t nprot;
+	struct seccomp_notif *req;
+	size_t reqsz;
+	struct seccomp_notif_resp *resp;
+	size_t respsz;
+	struct pending pend[MAX_PENDING];
+	size_t npend;
+};
+
+/* One request being served. */
+struct call {
+	struct sh_supervisor *s;
+	uint64_t id;
+	pid_t tid, tgid;
+	int mem;
+	mode_t umask;
+};
+
+struct result {
+	int fd;       /* >= 0: inject */
+	long val;
+	int err;      /* positive errno */
+	bool cloexec;
+	bool deferred; /* a pending entry now owns the answer */
+};
+
+struct parent {
+	int fd;
+	char canon[PATH_MAX];
+	char base[NAME_MAX + 1];
+	char name[NAME_MAX + 2]; /* base, plus '/' if the path had trailing slashes */
+	bool slash, dot, proc, magic;
+};
+
+static void closefd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* A protected path with its deepest existing ancestor resolved. */
+static char *canonical(const char *path)
+{
+	char buf[PATH_MAX], rest[PATH_MAX] = "";
+	if (strlen(path) >= sizeof(buf))
+		return strdup(path);
+	strcpy(buf, path);
+	for (;;) {
+		char *r = realpath(buf, NULL);
+		if (r) {
+			char *out = NULL;
+			if (asprintf(&out, "%s%s", strcmp(r, "/") == 0 ? "" : r, rest) < 0)
+				out = NULL;
+			free(r);
+			return out ? out : strdup(path);
+		}
+		char *sl = strrchr(buf, '/');
+		if ((errno != ENOENT && errno != ENOTDIR) || !sl || sl == buf)
+			return strdup(path);
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof(tmp), "%s%s", sl, rest);
+		strcpy(rest, tmp);
+		*sl = '\0';
+	}
+}
+
+struct sh_supervisor *sh_supervisor_new(int listener, char *const *protect, size_t n)
+{
+	struct sh_supervisor *s = calloc(1, sizeof(*s));
+	struct seccomp_notif_sizes sz;
+	if (!s)
+		goto fail;
+	s->fd = listener;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+		goto fail;
+	s->reqsz = sz.seccomp_notif > sizeof(*s->req) ? sz.seccomp_notif : sizeof(*s->req);
+	s->respsz = sz.seccomp_notif_resp > sizeof(*s->resp) ? sz.seccomp_notif_resp
+							     : sizeof(*s->resp);
+	s->req = calloc(1, s->reqsz);
+	s->resp = calloc(1, s->respsz);
+	s->names = calloc(2 * n + 1, sizeof(char *));
+	s->prot = calloc(n + 1, sizeof(*s->prot));
+	if (!s->req || !s->resp || !s->names || !s->prot)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		char *p = strdup(protect[i]);
+		if (!p)
+			goto fail;
+		size_t l = strlen(p);
+		while (l > 1 && p[l - 1] == '/')
+			p[--l] = '\0';
+		s->names[s->nnames++] = p;
+		char *c = canonical(p);
+		if (c)
+			s->names[s->nnames++] = c;
+		struct prot *pr = &s->prot[s->nprot++];
+		char *sl = strrchr(p, '/');
+		pr->base = strdup(sl ? sl + 1 : p);
+		if (!pr->base)
+			goto fail;
+		if (sl && sl[1]) {
+			struct stat st;
+			char *dir = strndup(p, sl == p ? 1 : (size_t)(sl - p));
+			if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+				pr->have_parent = true;
+				pr->pdev = st.st_dev;
+				pr->pino = st.st_ino;
+			}
+			free(dir);
+		}
+	}
+	return s;
+fail:
+	if (s)
+		sh_supervisor_free(s);
+	else if (listener >= 0)
+		close(listener);
+	return NULL;
+}
+
+void sh_supervisor_free(struct sh_supervisor *s)
+{
+	if (!s)
+		return;
+	closefd(&s->fd);
+	for (size_t i = 0; i < s->npend; i++)
+		closefd(&s->pend[i].pfd);
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i]);
+	for (size_t i = 0; i < s->nprot; i++)
+		free(s->prot[i].base);
+	free(s->names);
+	free(s->prot);
+	free(s->req);
+	free(s->resp);
+	free(s);
+}
+
+int sh_supervisor_fd(const struct sh_supervisor *s)
+{
+	return s ? s->fd : -1;
+}
+
+int sh_supervisor_timeout(const struct sh_supervisor *s)
+{
+	return s && s->npend ? PENDING_MS : -1;
+}
+
+static bool id_valid(const struct sh_supervisor *s, uint64_t id)
+{
+	return ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+static void answer(struct sh_supervisor *s, uint64_t id, long val, int err)
+{
+	memset(s->resp, 0, s->respsz);
+	s->resp->id = id;
+	s->resp->val = val;
+	s->resp->error = err ? -err : 0;
+	(void)ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, s->resp); /* ENOENT: the caller is gone */
+}
+
+static void answer_result(struct sh_supervisor *s, uint64_t id, struct result *r)
+{
+	if (r->deferred)
+		return;
+	if (r->fd >= 0) {
+		struct seccomp_notif_addfd a = {
+			.id = id,
+			.flags = SECCOMP_ADDFD_FLAG_SEND,
+			.srcfd = (uint32_t)r->fd,
+			.newfd = 0,
+			.newfd_flags = r->cloexec ? O_CLOEXEC : 0,
+		};
+		int rc = (int)ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+		int en = errno;
+		closefd(&r->fd);
+		if (rc >= 0 || en == ENOENT)
+			return;
+		answer(s, id, 0, en); /* EMFILE in the caller, ... */
+		return;
+	}
+	answer(s, id, r->val, r->err);
+}
+
+/* Copy a NUL-terminated string of at most PATH_MAX bytes (with the NUL) from
+ * the caller, a page at a time (a string may end just before unmapped
+ * memory).  0, or a positive errno. */
+static int read_str(const struct call *c, uint64_t addr, char *buf)
+{
+	size_t got = 0;
+	if (addr == 0)
+		return EFAULT;
+	while (got < PATH_MAX) {
+		uint64_t at = addr + got;
+		size_t chunk = 4096 - (size_t)(at & 4095);
+		if (chunk > PATH_MAX - got)
+			chunk = PATH_MAX - got;
+		if (at > (uint64_t)INT64_MAX)
+			return EFAULT;
+		ssize_t r = pread(c->mem, buf + got, chunk, (off_t)at);
+		if (r <= 0)
+			return EFAULT;
+		if (memchr(buf + got, '\0', (size_t)r))
+			return 0;
+		got += (size_t)r;
+	}
+	return ENAMETOOLONG;
+}
+
+/* "/proc/self", "/proc/thread-self" and "/dev/fd" mean init in init's
+ * context: point them at the caller.  0 or ENAMETOOLONG. */
+static int rewrite_self(const struct call *c, const char *in, char *out)
+{
+	static const char *const pfx[] = { "/proc/self", "/proc/thread-self", "/dev/fd" };
+	int n = -1;
+	for (size_t i = 0; i < 3 && n < 0; i++) {
+		size_t l = strlen(pfx[i]);
+		if (strncmp(in, pfx[i], l) != 0 || (in[l] != '/' && in[l] != '\0'))
+			continue;
+		if (i == 0)
+			n = snprintf(out, PATH_MAX, "/proc/%d%s", (int)c->tgid, in + l);
+		else if (i == 1)
+			n = snprintf(out, PATH_MAX, "/proc/%d/task/%d%s", (int)c->tgid, (int)c->tid,
+				     in + l);
+		else
+			n = snprintf(out, PATH_MAX, "/proc/%d/fd%s", (int)c->tgid, in + l);
+	}
+	if (n < 0) {
+		if (strlen(in) >= PATH_MAX)
+			return ENAMETOOLONG;
+		strcpy(out, in);
+		return 0;
+	}
+	return n >= PATH_MAX ? ENAMETOOLONG : 0;
+}
+
+/* The directory a path relative to dfd starts from: AT_FDCWD for an absolute
+ * path (init's root is the caller's), else an O_PATH fd of the caller's cwd
+ * or dirfd.  *fd is owned when >= 0. 0 or a positive errno. */
+static int open_base(const struct call *c, int dfd, const char *path, int *fd)
+{
+	char p[64];
+	*fd = AT_FDCWD;
+	if (path[0] == '/')
+		return 0;
+	if (dfd == AT_FDCWD)
+		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)c->tid);
+	else if (dfd < 0)
+		return EBADF;
+	else
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)c->tid, dfd);
+	*fd = open(p, O_PATH | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? (dfd == AT_FDCWD ? ENOENT : EBADF) : EPERM;
+	return 0;
+}
+
+/* Is canon (on procfs) a place init may act in for the caller?  /proc itself
+ * and below /proc/<caller's tgid or tid>; sets *magic for the latter (its
+ * symlinks are magic links the kernel must follow). */
+static bool proc_ok(const struct call *c, const char *canon, bool *magic)
+{
+	*magic = false;
+	if (strncmp(canon, "/proc", 5) != 0 || (canon[5] != '/' && canon[5] != '\0'))
+		return false;
+	if (canon[5] == '\0' || canon[6] < '0' || canon[6] > '9')
+		return true; /* /proc, /proc/sys, ...: same credentials, nothing per-process */
+	char *end;
+	long pid = strtol(canon + 6, &end, 10);
+	if (*end != '/' && *end != '\0')
+		return true; /* not a pid directory */
+	if (pid != c->tgid && pid != c->tid)
+		return false;
+	*magic = true;
+	return true;
+}
+
+/* Split path into parent directory (opened O_PATH relative to basefd, with
+ * RESOLVE_* flags resolve) and last component.  0 or a positive errno. */
+static int open_parent(const struct call *c, int basefd, const char *path, uint64_t resolve,
+		       struct parent *p)
+{
+	size_t len = strlen(path), end = len, s;
+	char dir[PATH_MAX];
+
+	memset(p, 0, offsetof(struct parent, canon));
+	p->fd = -1;
+	p->canon[0] = '\0';
+	if (len == 0)
+		return ENOENT;
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	p->slash = end < len;
+	for (s = end; s > 0 && path[s - 1] != '/'; s--)
+		;
+	if (end - s > NAME_MAX)
+		return ENAMETOOLONG;
+	if (end == 1 && path[0] == '/') { /* "/" itself */
+		strcpy(p->base, ".");
+		s = 1;
+	} else {
+		memcpy(p->base, path + s, end - s);
+		p->base[end - s] = '\0';
+	}
+	p->dot = strcmp(p->base, ".") == 0 || strcmp(p->base, "..") == 0;
+	snprintf(p->name, sizeof(p->name), "%s%s", p->base, p->slash ? "/" : "");
+	if (s == 0) {
+		strcpy(dir, ".");
+	} else {
+		memcpy(dir, path, s);
+		dir[s] = '\0';
+	}
+	if (resolve) {
+		struct sh_open_how h = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = resolve };
+		p->fd = (int)syscall(__NR_openat2, basefd, dir, &h, sizeof(h));
+	} else {
+		p->fd = openat(basefd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (p->fd < 0)
+		return errno;
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", p->fd);
+	ssize_t n = readlink(link, p->canon, sizeof(p->canon) - 1);
+	if (n <= 0 || p->canon[0] != '/' || (size_t)n >= sizeof(p->canon) - 1) {
+		closefd(&p->fd);
+		return EACCES; /* fail closed: cannot tell where this is */
+	}
+	p->canon[n] = '\0';
+	struct statfs sf;
+	if (fstatfs(p->fd, &sf) < 0) {
+		closefd(&p->fd);
+		return EACCES;
+	}
+	if ((unsigned long)sf.f_type == PROC_SUPER_MAGIC) {
+		p->proc = true;
+		if (!proc_ok(c, p->canon, &p->magic)) {
+			closefd(&p->fd);
+			return EACCES;
+		}
+	}
+	return 0;
+}
+
+static int join(char *out, const char *dir, const char *name)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+	return n < 0 || n >= PATH_MAX ? ENAMETOOLONG : 0;
+}
+
+/* Would creating p's last component create (or, with ancestors, carry
+ * content onto) a protected path? */
+static bool refused(const struct sh_supervisor *s, const struct parent *p, bool ancestors)
+{
+	char full[PATH_MAX];
+	if (join(full, p->canon, p->base) != 0)
+		return true;
+	if (sh_supervise_refused(s->names, s->nnames, full, ancestors))
+		return true;
+	struct stat st;
+	bool have = false;
+	for (size_t i = 0; i < s->nprot; i++) {
+		const struct prot *pr = &s->prot[i];
+		if (!pr->have_parent || strcasecmp(pr->base, p->base) != 0)
+			continue;
+		if (!have && fstat(p->fd, &st) < 0)
+			return true;
+		have = true;
+		if (st.st_dev == pr->pdev && st.st_ino == pr->pino)
+			return true;
+	}
+	return false;
+}
+
+/* Target of the symlink p's last component, as an absolute path with the
+ * /proc/self forms rewritten.  0 or a positive errno. */
+static int link_target(const struct call *c, const struct parent *p, char *out)
+{
+	char t[PATH_MAX], abs[PATH_MAX];
+	ssize_t n = readlinkat(p->fd, p->base, t, sizeof(t) - 1);
+	if (n < 0)
+		return errno == EINVAL ? ELOOP : errno; /* no longer a symlink: raced */
+	t[n] = '\0';
+	if (t[0] != '/') {
+		if (join(abs, p->canon, t) != 0)
+			return ENAMETOOLONG;
+	} else {
+		strcpy(abs, t);
+	}
+	return rewrite_self(c, abs, out);
+}
+
+/* The caller's controlling terminal (what /dev/tty means for it), reopened
+ * through one of its fds. */
+static int open_ctty(const struct call *c, int flags)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)c->tid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENXIO;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ENXIO;
+	buf[n] = '\0';
+	char *q = strrchr(buf, ')');
+	int ppid, pgrp, sid;
+	unsigned tty_nr;
+	char st;
+	if (!q || sscanf(q + 1, " %c %d %d %d %u", &st, &ppid, &pgrp, &sid, &tty_nr) != 5 ||
+	    tty_nr == 0)
+		return -ENXIO;
+	dev_t want = makedev((tty_nr >> 8) & 0xfff, (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00));
+	for (int k = 0; k < 64; k++) {
+		struct stat sb;
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)c->tid, k);
+		if (stat(p, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != want)
+			continue;
+		fd = open(p, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_DIRECTORY)) |
+				     O_NOCTTY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	return -ENXIO;
+}
+
+static void clear_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+static int do_open(int dirfd, const char *name, uint64_t flags, mode_t mode, uint64_t resolve)
+{
+	if (resolve) {
+		struct sh_open_how h = { .flags = flags, .mode = mode, .resolve = resolve };
+		return (int)syscall(__NR_openat2, dirfd, name, &h, sizeof(h));
+	}
+	return openat(dirfd, name, (int)flags, mode);
+}
+
+/* open/openat/creat/openat2: flags as the kernel will see them. */
+static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode_t mode,
+		    uint64_t resolve, bool is_openat2, struct result *r)
+{
+	char raw[PATH_MAX], cur[PATH_MAX];
+	int base = AT_FDCWD, e;
+	struct parent p = { .fd = -1 };
+	bool creating = (flags & O_CREAT) && !(flags & O_PATH);
+	uint64_t extra = O_CLOEXEC | O_NOCTTY | ((flags & O_PATH) ? 0 : O_NONBLOCK);
+
+	if ((e = read_str(c, addr, raw)) || (e = rewrite_self(c, raw, cur)))
+		goto out;
+	if (!cur[0]) {
+		e = ENOENT;
+		goto out;
+	}
+	if ((e = open_base(c, dfd, cur, &base)))
+		goto out;
+	if (!id_valid(c->s, c->id)) {
+		e = EPERM;
+		goto out;
+	}
+	if (!creating) { /* openat2 without O_CREAT, or O_PATH: nothing is created */
+		int fd = do_open(base, cur, flags | extra, mode, is_openat2 ? resolve : 0);
+		if (fd < 0) {
+			e = errno;
+			goto out;
+		}
+		if (!(flags & O_NONBLOCK))
+			clear_nonblock(fd);
+		r->fd = fd;
+		r->cloexec = flags & O_CLOEXEC;
+		goto out;
+	}
+	for (int hops = 0;; hops++) {
+		if ((e = open_parent(c, base, cur, resolve, &p)))
+			goto out;
+		if (p.dot) {
+			e = EISDIR;
+			goto out;
+		}
+		if (refused(c->s, &p, false)) {
+			e = EACCES;
+			goto out;
+		}
+		bool follow = !(flags & O_NOFOLLOW) && !(flags & O_EXCL) && !p.magic && !p.slash;
+		uint64_t of = flags | extra;
+		if (follow || (resolve && !p.magic))
+			of |= O_NOFOLLOW;
+		umask(c->umask);
+		int fd = do_open(p.fd, p.name, of, mode, resolve);
+		if (fd < 0 && errno == ELOOP && follow && !resolve) {
+			if (hops >= MAX_HOPS || (e = link_target(c, &p, cur)))
+				goto out;
+			closefd(&p.fd);
+			continue; /* cur is absolute now */
+		}
+		if (fd < 0 && errno == ENXIO) {
+			struct stat st;
+			if (fstatat(p.fd, p.name, &st, 0) == 0 && S_ISCHR(st.st_mode) &&
+			    st.st_rdev == makedev(5, 0)) {
+				fd = open_ctty(c, (int)flags);
+				if (fd < 0) {
+					e = -fd;
+					goto out;
+				}
+			} else if (fstatat(p.fd, p.name, &st, 0) == 0 && S_ISFIFO(st.st_mode) &&
+				   (flags & O_ACCMODE) == O_WRONLY && !(flags & O_NONBLOCK) &&
+				   c->s->npend < MAX_PENDING) {
+				struct pending *q = &c->s->pend[c->s->npend++];
+				q->id = c->id;
+				q->pfd = p.fd;
+				p.fd = -1;
+				snprintf(q->name, sizeof(q->name), "%s", p.name);
+				q->oflags = (int)(of & ~(uint64_t)O_CREAT);
+				q->cloexec = flags & O_CLOEXEC;
+				r->deferred = true;
+				goto out;
+			} else {
+				errno = ENXIO;
+			}
+		}
+		if (fd < 0) {
+			e = errno;
+			goto out;
+		}
+		if (!(flags & O_NONBLOCK))
+			clear_nonblock(fd);
+		r->fd = fd;
+		r->cloexec = flags & O_CLOEXEC;
+		goto out;
+	}
+out:
+	closefd(&p.fd);
+	closefd(&base);
+	r->err = e;
+}
+
+static void op_openat2(struct call *c, const struct seccomp_data *d, struct result *r)
+{
+	struct sh_open_how how;
+	uint64_t size = d->args[3];
+	unsigned char buf[4096];
+	if (size < sizeof(how)) {
+		r->err = EINVAL;
+		return;
+	}
+	if (size > sizeof(buf)) {
+		r->err = E2BIG;
+		return;
+	}
+	if (d->args[2] > (uint64_t)INT64_MAX ||
+	    pread(c->mem, buf, (size_t)size, (off_t)d->args[2]) != (ssize_t)size) {
+		r->err = EFAULT;
+		return;
+	}
+	for (size_t i = sizeof(how); i < size; i++)
+		if (buf[i]) {
+			r->err = E2BIG;
+			return;
+		}
+	memcpy(&how, buf, sizeof(how));
+	if (how.flags >> 32) {
+		r->err = EINVAL;
+		return;
+	}
+	op_open(c, (int)d->args[0], d->args[1], how.flags, (mode_t)how.mode, how.resolve, true, r);
+}
+
+enum mk { MK_DIR, MK_NOD, MK_SYMLINK };
+
+static void op_make(struct call *c, enum mk kind, int dfd, uint64_t addr, uint64_t target,
+		    mode_t mode, dev_t dev, struct result *r)
+{
+	char raw[PATH_MAX], cur[PATH_MAX], tgt[PATH_MAX];
+	int base = AT_FDCWD, e;
+	struct parent p = { .fd = -1 };
+
+	if ((e = read_str(c, addr, raw)) || (kind == MK_SYMLINK && (e = read_str(c, target, tgt))) ||
+	    (e = rewrite_self(c, raw, cur)) || (e = open_base(c, dfd, cur, &base)))
+		goto out;
+	if (!id_valid(c->s, c->id)) {
+		e = EPERM;
+		goto out;
+	}
+	if (kind == MK_SYMLINK && !tgt[0]) {
+		e = ENOENT;
+		goto out;
+	}
+	if ((e = open_parent(c, base, cur, 0, &p)))
+		goto out;
+	if (p.dot) {
+		e = EEXIST;
+		goto out;
+	}
+	if (refused(c->s, &p, kind == MK_SYMLINK)) {
+		e = EACCES;
+		goto out;
+	}
+	umask(c->umask);
+	int rc = kind == MK_DIR ? mkdirat(p.fd, p.name, mode)
+		 : kind == MK_NOD ? mknodat(p.fd, p.name, mode, dev)
+				  : symlinkat(tgt, p.fd, p.name);
+	e = rc < 0 ? errno : 0;
+out:
+	closefd(&p.fd);
+	closefd(&base);
+	r->err = e;
+}
+
+/* link/linkat and rename/renameat/renameat2. */
+static void op_two(struct call *c, bool is_link, int odfd, uint64_t oaddr, int ndfd, uint64_t naddr,
+		   unsigned flags, struct result *r)
+{
+	char oraw[PATH_MAX], ocur[PATH_MAX], nraw[PATH_MAX], ncur[PATH_MAX];
+	int obase = AT_FDCWD, nbase = AT_FDCWD, e;
+	struct parent op = { .fd = -1 }, np = { .fd = -1 };
+	bool empty_src = false;
+
+	if (is_link && (flags & ~(unsigned)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))) {
+		e = EINVAL;
+		goto out;
+	}
+	if ((e = read_str(c, oaddr, oraw)) || (e = read_str(c, naddr, nraw)) ||
+	    (e = rewrite_self(c, oraw, ocur)) || (e = rewrite_self(c, nraw, ncur)))
+		goto out;
+	if (is_link && !ocur[0] && (flags & AT_EMPTY_PATH)) {
+		/* the file odfd refers to: through the caller's magic link */
+		empty_src = true;
+		if (odfd == AT_FDCWD)
+			snprintf(ocur, sizeof(ocur), "/proc/%d/cwd", (int)c->tid);
+		else
+			snprintf(ocur, sizeof(ocur), "/proc/%d/fd/%d", (int)c->tid, odfd);
+		flags = AT_SYMLINK_FOLLOW;
+	}
+	if ((e = open_base(c, odfd, ocur, &obase)) || (e = open_base(c, ndfd, ncur, &nbase)))
+		goto out;
+	if (!id_valid(c->s, c->id)) {
+		e = EPERM;
+		goto out;
+	}
+	if ((e = open_parent(c, obase, ocur, 0, &op)) || (e = open_parent(c, nbase, ncur, 0, &np)))
+		goto out;
+	if (op.dot || np.dot) {
+		e = is_link ? (op.dot ? EPERM : EEXIST) : EBUSY;
+		goto out;
+	}
+	if (refused(c->s, &np, !is_link) ||
+	    (!is_link && (flags & RENAME_EXCHANGE) && refused(c->s, &op, true))) {
+		e = EACCES;
+		goto out;
+	}
+	if (is_link && (flags & AT_SYMLINK_FOLLOW) && !op.magic && !empty_src) {
+		/* follow the source's final symlinks here, not in init's context */
+		for (int hops = 0;; hops++) {
+			struct stat st;
+			if (fstatat(op.fd, op.base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+				break;
+			if (hops >= MAX_HOPS) {
+				e = ELOOP;
+				goto out;
+			}
+			if ((e = link_target(c, &op, ocur)))
+				goto out;
+			closefd(&op.fd);
+			if ((e = open_parent(c, AT_FDCWD, ocur, 0, &op)))
+				goto out;
+			if (op.dot) {
+				e = EPERM;
+				goto out;
+			}
+			if (op.magic)
+				break;
+		}
+	}
+	int rc;
+	if (is_link)
+		rc = linkat(op.fd, op.name, np.fd, np.name, (int)(flags & AT_SYMLINK_FOLLOW));
+	else
+		rc = (int)syscall(SYS_renameat2, op.fd, op.name, np.fd, np.name, flags);
+	e = rc < 0 ? errno : 0;
+out:
+	closefd(&op.fd);
+	closefd(&np.fd);
+	closefd(&obase);
+	closefd(&nbase);
+	r->err = e;
+}
+
+/* Umask and thread group of the caller, from /proc/TID/status. */
+static int read_status(struct call *c)
+{
+	char p[64], buf[4096];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)c->tid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *u = strstr(buf, "\nUmask:"), *t = strstr(buf, "\nTgid:");
+	if (!u || !t)
+		return -1;
+	c->umask = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
+	c->tgid = (pid_t)strtol(t + 6, NULL, 10);
+	return c->tgid > 0 ? 0 : -1;
+}
+
+static void dispatch(struct call *c, const struct seccomp_data *d, struct result *r)
+{
+	const __u64 *a = d->args;
+	switch (d->nr) {
+#ifdef __NR_open
+	case __NR_open:
+		op_open(c, AT_FDCWD, a[0], (uint32_t)a[1], (mode_t)a[2], 0, false, r);
+		break;
+#endif
+#ifdef __NR_creat
+	case __NR_creat:
+		op_open(c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1], 0, false, r);
+		break;
+#endif
+	case __NR_openat:
+		op_open(c, (int)a[0], a[1], (uint32_t)a[2], (mode_t)a[3], 0, false, r);
+		break;
+	case __NR_openat2:
+		op_openat2(c, d, r);
+		break;
+#ifdef __NR_mkdir
+	case __NR_mkdir:
+		op_make(c, MK_DIR, AT_FDCWD, a[0], 0, (mode_t)a[1], 0, r);
+		break;
+#endif
+	case __NR_mkdirat:
+		op_make(c, MK_DIR, (int)a[0], a[1], 0, (mode_t)a[2], 0, r);
+		break;
+#ifdef __NR_mknod
+	case __NR_mknod:
+		op_make(c, MK_NOD, AT_FDCWD, a[0], 0, (mode_t)a[1], (dev_t)(uint32_t)a[2], r);
+		break;
+#endif
+	case __NR_mknodat:
+		op_make(c, MK_NOD, (int)a[0], a[1], 0, (mode_t)a[2], (dev_t)(uint32_t)a[3], r);
+		break;
+#ifdef __NR_symlink
+	case __NR_symlink:
+		op_make(c, MK_SYMLINK, AT_FDCWD, a[1], a[0], 0, 0, r);
+		break;
+#endif
+	case __NR_symlinkat:
+		op_make(c, MK_SYMLINK, (int)a[1], a[2], a[0], 0, 0, r);
+		break;
+#ifdef __NR_link
+	case __NR_link:
+		op_two(c, true, AT_FDCWD, a[0], AT_FDCWD, a[1], 0, r);
+		break;
+#endif
+	case __NR_linkat:
+		op_two(c, true, (int)a[0], a[1], (int)a[2], a[3], (unsigned)a[4], r);
+		break;
+#ifdef __NR_rename
+	case __NR_rename:
+		op_two(c, false, AT_FDCWD, a[0], AT_FDCWD, a[1], 0, r);
+		break;
+#endif
+#ifdef __NR_renameat
+	case __NR_renameat:
+		op_two(c, false, (int)a[0], a[1], (int)a[2], a[3], 0, r);
+		break;
+#endif
+	case __NR_renameat2:
+		op_two(c, false, (int)a[0], a[1], (int)a[2], a[3], (unsigned)a[4], r);
+		break;
+	default:
+		r->err = EPERM;
+		break;
+	}
+}
+
+int sh_supervisor_handle(struct sh_supervisor *s)
+{
+	struct result r = { .fd = -1 };
+	struct call c = { .s = s, .mem = -1 };
+	char p[64];
+
+	memset(s->req, 0, s->reqsz);
+	if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_RECV, s->req) < 0)
+		return errno == EINTR || errno == ENOENT ? 0 : -1; /* ENOENT: the caller died */
+	c.id = s->req->id;
+	c.tid = (pid_t)s->req->pid;
+	snprintf(p, sizeof(p), "/proc/%d/mem", (int)c.tid);
+	if (c.tid <= 0 || read_status(&c) < 0 || (c.mem = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
+		r.err = EPERM; /* fail closed: not dumpable, or gone */
+	} else {
+		dispatch(&c, &s->req->data, &r);
+	}
+	closefd(&c.mem);
+	answer_result(s, c.id, &r);
+	return 0;
+}
+
+void sh_supervisor_tick(struct sh_supervisor *s)
+{
+	for (size_t i = 0; s && i < s->npend;) {
+		struct pending *q = &s->pend[i];
+		struct result r = { .fd = -1, .cloexec = q->cloexec };
+		if (!id_valid(s, q->id)) {
+			closefd(&q->pfd);
+			s->pend[i] = s->pend[--s->npend];
+			continue;
+		}
+		int fd = openat(q->pfd, q->name, q->oflags);
+		if (fd < 0 && errno == ENXIO) {
+			i++;
+			continue;
+		}
+		if (fd < 0) {
+			r.err = errno;
+		} else {
+			clear_nonblock(fd);
+			r.fd = fd;
+		}
+		uint64_t id = q->id;
+		closefd(&q->pfd);
+		s->pend[i] = s->pend[--s->npend];
+		answer_result(s, id, &r);
+	}
+}

@@ -1,0 +1,48 @@
+/* The creation supervisor: file creations of the sandbox performed by init on
+ * its behalf, so that denied paths that do not exist on the host cannot be
+ * created (threats.md LAUNCH-03, FS-09).  Linux-only.  Design in supervise.c. */
+#ifndef SH_SUPERVISE_H
+#define SH_SUPERVISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan/plan.h"
+#include "util/err.h"
+
+/* Init side, before forking the command (after the mount view exists and its
+ * capabilities are dropped): no_new_privs and a Landlock ruleset with the
+ * plan's filesystem rules, so that what init does on the command's behalf is
+ * checked like the command's own calls.  Its domain is the parent of the
+ * command's (which init's access to /proc/PID/mem requires). */
+int sh_supervise_confine(const struct sh_plan *p, int min_abi, struct sh_err *e);
+
+/* Command side, after no_new_privs and before the main seccomp filter: load
+ * the notification filter (creation calls only), send its listener over
+ * sock (SCM_RIGHTS) and close it. */
+int sh_supervise_install(int sock, struct sh_err *e);
+
+struct sh_supervisor;
+
+/* Init side: takes ownership of listener (closed by sh_supervisor_free).
+ * protect[] are absolute paths inside the view (copied). */
+struct sh_supervisor *sh_supervisor_new(int listener, char *const *protect, size_t n);
+void sh_supervisor_free(struct sh_supervisor *s);
+/* The fd to poll for POLLIN (POLLHUP: nothing is filtered any more). */
+int sh_supervisor_fd(const struct sh_supervisor *s);
+/* Receive and answer one notification.  0, or -1 when the listener is
+ * unusable (the caller stops polling it). */
+int sh_supervisor_handle(struct sh_supervisor *s);
+/* poll() timeout while opens of FIFOs without a reader wait (ms), else -1. */
+int sh_supervisor_timeout(const struct sh_supervisor *s);
+/* Retry the waiting FIFO opens (call after every poll()). */
+void sh_supervisor_tick(struct sh_supervisor *s);
+
+/* Pure, for tests: is creating canonical path `path` refused?  It is when path
+ * equals a protected path or lies below one, and (ancestors) when a protected
+ * path lies below it (a symlink or a renamed tree there would carry content
+ * onto the protected name).  ASCII case is ignored (case-folding filesystems;
+ * over-refusing a name that differs only in case is harmless). */
+bool sh_supervise_refused(char *const *protect, size_t n, const char *path, bool ancestors);
+
+#endif
