@@ -161,4 +161,4 @@ clean:
 	rm -rf build build-sanitize build-fuzz
 
 .PHONY: all deps test check test-sanitize demo fuzz bench install analyze clean
--include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/src/main.d
+-include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/testetc/context.d

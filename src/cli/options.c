@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/wdconfig.h"
+#include "util/size.h"
 
 enum arg_kind {
 	ARG_NONE,     /* --flag */
@@ -220,7 +221,31 @@ static int set_audit(struct sh_options *o, const char *v, struct sh_err *e)
 		return sh_fail(e, SH_EXIT_USAGE, 0, "--audit: unknown mode '%s' (expected off, warn "
 			       "or strict)", v);
 	free(o->audit);
+	free(o->max_procs);
+	free(o->max_memory);
 	o->audit = sh_xstrdup(v);
+	return 0;
+}
+
+static int set_max_procs(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	char *end = NULL;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || n < 1 || n > 1000000)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--max-procs: expected a number of processes "
+			       "(1 to 1000000), got '%s'", v);
+	free(o->max_procs);
+	o->max_procs = sh_xstrdup(v);
+	return 0;
+}
+
+static int set_max_memory(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	uint64_t b;
+	if (sh_parse_size(v, &b, "--max-memory", e) < 0)
+		return -1;
+	free(o->max_memory);
+	o->max_memory = sh_xstrdup(v);
 	return 0;
 }
 
@@ -277,6 +302,10 @@ static const struct optdef optdefs[] = {
 	  "none (default) or full; filtered is not available yet" },
 	{ "audit", ARG_REQUIRED, set_audit, "MODE",
 	  "after the session, report planted persistence files: off, warn (default), strict" },
+	{ "max-procs", ARG_REQUIRED, set_max_procs, "N",
+	  "at most N processes in the session (cgroup, else RLIMIT_NPROC)" },
+	{ "max-memory", ARG_REQUIRED, set_max_memory, "SIZE",
+	  "memory limit, e.g. 2G (cgroup, else RLIMIT_AS)" },
 	{ "help", ARG_NONE, set_help, NULL, "show this help and exit" },
 	{ "version", ARG_NONE, set_version, NULL, "show the version and exit" },
 };
@@ -303,6 +332,8 @@ void sh_options_free(struct sh_options *o)
 	free(o->sandbox);
 	free(o->network);
 	free(o->audit);
+	free(o->max_procs);
+	free(o->max_memory);
 	free(o->why_path);
 }
 

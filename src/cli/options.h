@@ -37,6 +37,8 @@ struct sh_options {
 	char *sandbox;              /* read-only, workspace-write, danger-full-access */
 	char *network;              /* none, full (filtered: not available yet) */
 	char *audit;                /* off, warn (default), strict */
+	char *max_procs;            /* --max-procs=N */
+	char *max_memory;           /* --max-memory=SIZE */
 	bool help, version;
 	/* why */
 	enum sh_why_op why_op;

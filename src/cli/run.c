@@ -9,13 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "config/envbuild.h"
 #include "enforce/harden.h"
+#include "enforce/limits.h"
 #include "enforce/hostcheck.h"
 #include "enforce/sandbox.h"
 #include "enforce/seccomp.h"
 #include "plan/plan.h"
 #include "policy/net.h"
+#include "util/path.h"
+#include "util/size.h"
 
 extern char **environ;
 
@@ -40,15 +44,26 @@ static int build_env(const struct sh_context *c, const struct sh_assembly *a,
 		     struct sh_err *e)
 {
 	struct sh_env_opts eo = { 0 };
+	struct sh_strv pass = { 0 };
+	int rc;
 
+	/* Names from the command line and config, plus those the included
+	 * integrations declare ($$env-pass$$: SSH_AUTH_SOCK, XDG_RUNTIME_DIR...). */
+	for (size_t i = 0; i < c->env_pass.n; i++)
+		sh_strv_push(&pass, c->env_pass.v[i]);
+	for (size_t i = 0; i < a->env_pass.n; i++)
+		if (!sh_strv_contains(&pass, a->env_pass.v[i]))
+			sh_strv_push(&pass, a->env_pass.v[i]);
 	eo.mode = c->opt->env_mode;
 	eo.host = environ;
 	eo.pwd = pwd;
 	eo.file = c->opt->env_mode == SH_ENV_FILE ? &c->env_file : NULL;
-	eo.pass = &c->env_pass;
+	eo.pass = &pass;
 	eo.defaults = &a->env_defaults;
 	eo.assign = assign;
-	return sh_env_build(&eo, env, NULL, e);
+	rc = sh_env_build(&eo, env, NULL, e);
+	sh_strv_free(&pass);
+	return rc;
 }
 
 /* Build the complete plan for this run.  fallback: no user namespace. */
@@ -135,11 +150,16 @@ static int refuse_no_layers(const struct sh_check *uc, const struct sh_check *lc
 {
 	sh_fail(e, SH_EXIT_SETUP, 0, "cannot sandbox: no user namespaces (%s) and no Landlock (%s)",
 		uc->detail, lc->detail);
-	return sh_hint(e, "%s", uc->hint[0] ? uc->hint : lc->hint);
+	/* The user-namespace hint may offer the Landlock fallback, which is
+	 * exactly what is missing here: name both fixes instead. */
+	return sh_hint(e, "enable unprivileged user namespaces or Landlock; %s "
+			  "(safehouse doctor shows both checks)",
+		       lc->hint[0] ? lc->hint : "add landlock to the lsm= kernel parameter");
 }
 
 static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
-		    const struct sh_policy *p, bool fallback, struct sh_err *e)
+		    const struct sh_policy *p, bool fallback, const struct sh_limits *lim,
+		    struct sh_err *e)
 {
 	struct sh_plan plan;
 	struct sh_plan_notes notes = { 0 };
@@ -147,10 +167,71 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 
 	if (rc == 0 && c->opt->explain)
 		print_notes(stderr, &notes);
-	if (rc == 0)
+	if (rc == 0) {
+		plan.limits = lim;
 		rc = sh_sandbox_exec(&plan, e);
+	}
 	sh_plan_notes_free(&notes);
 	sh_plan_free(&plan);
+	return rc;
+}
+
+/* The post-session audit (threats.md section 2): a manifest of the workdir's
+ * persistence-relevant names before the session, compared after it.  In
+ * strict mode a finding turns a successful run into status 1 (a failing
+ * command keeps its own status). */
+static int run_audited(const struct sh_context *c, const struct sh_assembly *a,
+		       const struct sh_policy *p, bool fallback, const struct sh_limits *lim,
+		       struct sh_err *e)
+{
+	const char *mode = c->opt->audit ? c->opt->audit : "warn";
+	struct sh_audit_manifest m = { 0 };
+	struct sh_audit_report r = { 0 };
+	int rc;
+
+	if (!c->workdir || strcmp(mode, "off") == 0)
+		return run_plan(c, a, p, fallback, lim, e);
+	if (sh_audit_snapshot(c->workdir, &m, e) < 0)
+		return sh_err_prefix(e, "audit");
+	rc = run_plan(c, a, p, fallback, lim, e);
+	if (rc >= 0) {
+		struct sh_err ae = { 0 };
+		if (sh_audit_compare(c->workdir, &m, &r, &ae) < 0)
+			sh_warn("audit: %s", ae.msg);
+		else if (r.count) {
+			sh_audit_report_print(&r, stderr);
+			if (strcmp(mode, "strict") == 0 && rc == 0) {
+				sh_warn("audit: %zu finding(s) and --audit=strict: exit status 1",
+					r.count);
+				rc = 1;
+			}
+		}
+	}
+	sh_audit_report_free(&r);
+	sh_audit_manifest_free(&m);
+	return rc;
+}
+
+/* --max-procs / --max-memory around one run: the cgroup (or rlimit plan)
+ * exists before the sandbox starts and is removed after it ended. */
+static int run_limited(const struct sh_context *c, const struct sh_assembly *a,
+		       const struct sh_policy *p, bool fallback, struct sh_err *e)
+{
+	struct sh_limits lim = { 0 };
+	int rc;
+
+	if (c->opt->max_procs)
+		lim.max_procs = strtol(c->opt->max_procs, NULL, 10);
+	if (c->opt->max_memory && sh_parse_size(c->opt->max_memory, &lim.max_memory,
+						"--max-memory", e) < 0)
+		return -1;
+	if (sh_limits_prepare(&lim, e) < 0)
+		return -1;
+	if (lim.kind != SH_LIMITS_NONE && c->opt->explain)
+		fprintf(stderr, "safehouse: explain: limits: %s%s\n", sh_limits_kind_name(lim.kind),
+			lim.kind == SH_LIMITS_RLIMIT ? " (no writable cgroup)" : "");
+	rc = run_audited(c, a, p, fallback, &lim, e);
+	sh_limits_cleanup(&lim);
 	return rc;
 }
 
@@ -166,10 +247,16 @@ int sh_run_command(const struct sh_context *c, const struct sh_assembly *a,
 
 	if (sh_harden_self(e) < 0)
 		return -1;
+	/* The selected agent's own state directories, as the agent would
+	 * create them on a first run outside: under a read-only $HOME view it
+	 * could not, and a missing path is never mounted. */
+	for (size_t i = 0; i < a->create_dirs.n; i++)
+		if (sh_mkdirs_beneath(c->home, a->create_dirs.v[i], 0700, e) < 0)
+			return sh_err_prefix(e, "creating the agent's state directory");
 	if (strcmp(c->sandbox, "danger-full-access") == 0)
 		sh_warn("--sandbox=danger-full-access: no filesystem or network restriction (the "
 			"environment is still sanitized and the process hardened)");
-	rc = run_plan(c, a, p, false, e);
+	rc = run_limited(c, a, p, false, e);
 	if (rc >= 0 || !sh_sandbox_err_is_userns(e))
 		return rc;
 	memset(&uc, 0, sizeof(uc));
@@ -182,7 +269,7 @@ int sh_run_command(const struct sh_context *c, const struct sh_assembly *a,
 		"(no private mount view, /tmp, pid or network namespace; see safehouse doctor)",
 		uc.detail);
 	memset(e, 0, sizeof(*e));
-	return run_plan(c, a, p, true, e);
+	return run_limited(c, a, p, true, e);
 }
 
 static void print_requirements(void)

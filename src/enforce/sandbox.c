@@ -32,6 +32,7 @@
 #include "enforce/pty.h"
 #include "enforce/seccomp.h"
 #include "enforce/supervise.h"
+#include "enforce/limits.h"
 #include "enforce/userns.h"
 
 _Static_assert(sizeof(struct sh_err) < 4096, "status record must fit in PIPE_BUF");
@@ -129,7 +130,11 @@ __attribute__((noreturn)) static void exec_command(const struct run *r)
 			case ENAMETOOLONG:
 				break;
 			case EACCES:
-				seen = EACCES; /* keep looking, as execvp does */
+				/* EACCES also comes from a PATH directory we may not
+				 * search; only a file that exists makes it "not
+				 * executable" rather than "not found". */
+				if (faccessat(AT_FDCWD, buf, F_OK, AT_EACCESS) == 0)
+					seen = EACCES; /* keep looking, as execvp does */
 				break;
 			default:
 				exec_failed(r, errno, cmd);
@@ -172,7 +177,11 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 		child_die(r, &e);
 	}
 	/* c3. No capabilities (in our user namespace init still holds them;
-	 * for a root caller exec would otherwise keep them). */
+	 * for a root caller exec would otherwise keep them).  Resource limits
+	 * by rlimit (when no cgroup was available) are set first, while we
+	 * may still raise them. */
+	if (p->limits && sh_limits_apply_rlimits(p->limits, &e) < 0)
+		child_die(r, &e);
 	if (sh_drop_caps(&e) < 0)
 		child_die(r, &e);
 	/* c4. no_new_privs: required by c5 and c7 without CAP_SYS_ADMIN, and
@@ -431,6 +440,33 @@ static int supervise(pid_t pid, int sfd, struct sh_term *t)
 	return status;
 }
 
+/* Fallback mode: nothing started inside may outlive the session (PROC-06,
+ * TERM-04).  Orphans were re-parented to us (subreaper); kill and reap them
+ * until none is left.  Each round kills the current children; their own
+ * children are re-parented to us and caught by the next round. */
+static void kill_orphans(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (int round = 0; round < 10000; round++) {
+		FILE *f = fopen(path, "re");
+		long child;
+		int n = 0;
+		if (!f)
+			break;
+		while (fscanf(f, "%ld", &child) == 1) {
+			kill((pid_t)child, SIGKILL);
+			n++;
+		}
+		fclose(f);
+		while (waitpid(-1, NULL, n ? 0 : WNOHANG) > 0 || (errno == EINTR && n))
+			;
+		if (n == 0)
+			break;
+	}
+}
+
 void sh_sandbox_opts_init(struct sh_sandbox_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -551,6 +587,13 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 		if (pid == 0)
 			init_main(&r);
 	} else {
+		/* No pid namespace in fallback: become the subreaper so that
+		 * daemons started inside are re-parented to us, not to the
+		 * host's init, and can be killed when the command ends. */
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+			sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot become a child subreaper");
+			goto out;
+		}
 		pid = fork();
 		if (pid < 0)
 			sh_fail(e, SH_EXIT_SETUP, errno, "launch: fork failed");
@@ -564,6 +607,8 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	sh_term_close_slave(&term);
 
 	/* 6. */
+	if (plan->limits && sh_limits_attach(plan->limits, pid, e) < 0)
+		goto out;
 	if (plan->use_userns) {
 		int w = write_maps(pid, sync[0], e);
 		if (w == 0 && r.pty_inside && term.active) {
@@ -600,7 +645,11 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	/* 8. */
 	ret = supervise(pid, sfd, &term);
 	pid = -1;
+	if (!plan->use_userns)
+		kill_orphans();
 out:
+	if (!plan->use_userns)
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	if (pid > 0) { /* set-up failed after the clone */
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

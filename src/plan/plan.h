@@ -18,6 +18,8 @@
 #include "util/err.h"
 #include "util/str.h"
 
+struct sh_limits; /* enforce/limits.h */
+
 enum sh_net_mode {
 	SH_NETMODE_NONE = 0, /* private network namespace with only lo */
 	SH_NETMODE_FULL,     /* host network */
@@ -68,6 +70,7 @@ struct sh_plan {
 	char **argv;             /* command, argv[0] resolved by the launcher via PATH */
 	char **envp;             /* complete child environment */
 	char *hostname;          /* uts namespace hostname */
+	const struct sh_limits *limits; /* --max-procs / --max-memory, or NULL (not owned) */
 	char **protect_create;   /* absolute paths inside writable binds that do not exist:
 				  * creating them (or below them) is refused by init's
 				  * creation supervisor (enforce/supervise.c) */
