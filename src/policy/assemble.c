@@ -356,9 +356,21 @@ static char *gen_workdir(const struct sh_assemble_in *in)
  * protections (the mount layer pins it).  Paths that do not exist at launch
  * cannot be protected without placing files on the host; the post-session
  * audit reports them. */
-static char *gen_git_protection(void)
+/* ERE-escape a literal path. */
+static void regex_escape(struct sh_buf *b, const char *s)
 {
-	return sh_xstrdup(
+	for (; *s; s++) {
+		if (strchr(".[]{}()*+?^$|\\", *s))
+			sh_buf_putc(b, '\\');
+		sh_buf_putc(b, *s);
+	}
+}
+
+static char *gen_git_protection(const char *workdir)
+{
+	struct sh_buf b = { 0 };
+
+	sh_buf_puts(&b,
 		";; Git metadata that runs code later, outside the sandbox, is read-only.\n"
 		"(deny file-write*\n"
 		"    (workdir-literal \"/.git\")\n"
@@ -369,7 +381,16 @@ static char *gen_git_protection(void)
 		"    (workdir-literal \"/.git/commondir\")\n"
 		"    (workdir-literal \"/.git/gitdir\")\n"
 		"    (workdir-literal \"/.git/objects/info/alternates\")\n"
-		"    (workdir-literal \"/.gitmodules\"))\n");
+		"    (workdir-literal \"/.gitmodules\"))\n"
+		";; The same for nested repositories and submodule git dirs that exist at\n"
+		";; launch (expanded over the workdir, depth- and count-capped; the\n"
+		";; post-session audit reports the rest).\n"
+		"(deny file-write*\n    (regex #\"^");
+	regex_escape(&b, workdir);
+	sh_buf_puts(&b, "/(.+/)?\\.git/(modules/[^/]+/)?(hooks|info)(/|$)\")\n    (regex #\"^");
+	regex_escape(&b, workdir);
+	sh_buf_puts(&b, "/(.+/)?\\.git/(modules/[^/]+/)?(config|config\\.worktree|commondir)$\"))\n");
+	return sh_buf_take(&b);
 }
 
 /* --network / network= override: decides the general outbound question
@@ -472,7 +493,8 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 		emit_wide_read(in, a);
 	if (in->workdir) {
 		add_source(a, "<generated: workdir>", gen_workdir(in), SH_SRC_GENERATED);
-		add_source(a, "<generated: git protection>", gen_git_protection(), SH_SRC_GENERATED);
+		add_source(a, "<generated: git protection>", gen_git_protection(in->workdir),
+			   SH_SRC_GENERATED);
 	}
 	if (in->network)
 		add_source(a, "<generated: network>", gen_network(in), SH_SRC_GENERATED);

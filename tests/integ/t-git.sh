@@ -36,6 +36,23 @@ check "renaming .git away fails (EBUSY)" '[ $RC -ne 0 ] && has "$ERR" "busy" && 
 inside "cp -r .git $T/copy 2>/dev/null; mv .git/hooks .git/hooks.old"
 check "renaming .git/hooks away fails" '[ $RC -ne 0 ] && [ -d .git/hooks ] && [ ! -e .git/hooks.old ]'
 
+# commondir redirection (verified vector: git reads config and hooks from
+# the common dir): creating .git/commondir is refused, with nothing left on
+# the host (no placeholder).
+mkdir -p "$T/evil/hooks"
+inside "echo '$T/evil' > .git/commondir"
+check "creating .git/commondir fails" '[ $RC -ne 0 ] && [ ! -e .git/commondir ]'
+
+# A nested repository present at launch gets the same protection.
+mkdir -p vendor/lib && git -C vendor/lib init -q && echo v > vendor/lib/v.txt
+inside "printf '#!/bin/sh\necho NESTED > $MARK/nested\n' > vendor/lib/.git/hooks/post-checkout; chmod +x vendor/lib/.git/hooks/post-checkout"
+check "planting a hook in a nested repository fails" '[ $RC -ne 0 ] && [ ! -e vendor/lib/.git/hooks/post-checkout ]'
+inside "git -C vendor/lib config core.fsmonitor 'touch $MARK/nested-fsmon'"
+check "a nested repository's config is read-only" '[ $RC -ne 0 ] && [ -z "$(git -C vendor/lib config --get core.fsmonitor)" ]'
+inside "echo changed > vendor/lib/v.txt && git -C vendor/lib add v.txt && git -C vendor/lib commit -q -m v && echo NESTED-GIT-OK"
+check "git still works in the nested repository" 'has "$OUT" "NESTED-GIT-OK"'
+git -C vendor/lib status >/dev/null 2>&1
+
 # Afterwards, on the host: git runs, and none of the planted payloads ran.
 git status >/dev/null 2>&1; git checkout -q topic 2>/dev/null; git st 2>/dev/null
 check "host git status/checkout ran none of the payloads" '[ -z "$(ls -A "$MARK")" ]'
