@@ -356,11 +356,13 @@ static char *gen_workdir(const struct sh_assemble_in *in)
  * protections (the mount layer pins it).  Paths that do not exist at launch
  * cannot be protected without placing files on the host; the post-session
  * audit reports them. */
-/* ERE-escape a literal path. */
+/* A literal path inside an SBPL regex literal #"...": ERE metacharacters
+ * get a backslash, and '"' is written \" for the reader (which keeps every
+ * other byte of the literal as is). */
 static void regex_escape(struct sh_buf *b, const char *s)
 {
 	for (; *s; s++) {
-		if (strchr(".[]{}()*+?^$|\\", *s))
+		if (*s && strchr(".[]{}()*+?^$|\\\"", *s))
 			sh_buf_putc(b, '\\');
 		sh_buf_putc(b, *s);
 	}

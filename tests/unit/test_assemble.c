@@ -195,3 +195,39 @@ TEST(network_full_decision)
 	sh_policy_free(&p);
 	sh_profile_ctx_free(pc);
 }
+
+TEST(git_protection_regex_escapes_the_workdir)
+{
+	struct sh_catalog c;
+	struct sh_strv f = { 0 };
+	struct sh_assembly a;
+	struct sh_err e = { 0 };
+	struct sh_assemble_in in = { 0 };
+	struct sh_policy p;
+	const char *w = "/w/a+b(\"c)\\d.e";
+	struct sh_profile_ctx *pc = sh_profile_ctx_new("/home/u", w, "linux");
+
+	t_catalog(&c);
+	in.cat = &c;
+	in.target = "linux";
+	in.home = "/home/u";
+	in.workdir = w;
+	in.features = &f;
+	CHECK_INT(sh_assemble(&in, &a, &e), ==, 0);
+	sh_policy_init(&p);
+	for (size_t i = 0; i < a.n; i++)
+		CHECK_INT(sh_profile_compile(pc, a.src[i].name, a.src[i].text, a.src[i].len, &p, &e), ==, 0);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/w/a+b(\"c)\\d.e/sub/.git/hooks/x").action, ==,
+		  SH_DENY);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/w/a+b(\"c)\\d.e/sub/.git/config").action, ==,
+		  SH_DENY);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/w/a+b(\"c)\\d.e/sub/.git/objects/x").action,
+		  ==, SH_ALLOW);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/w/aab(\"c)\\dxe/sub/.git/hooks/x").action, ==,
+		  SH_DENY); /* not under the workdir at all: default deny, not a regex accident */
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/w/a+b(\"c)\\d.e/src/main.c").action, ==,
+		  SH_ALLOW);
+	sh_profile_ctx_free(pc);
+	sh_policy_free(&p);
+	sh_assembly_free(&a);
+}
