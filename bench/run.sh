@@ -161,3 +161,7 @@ fi
 readme=""
 [ "${SH_BENCH_README:-1}" != 0 ] && readme="$ROOT/README.md"
 python3 "$PY" report --sh "$SH" --notes "$NOTES" --work "$WORK" --readme "$readme" "$@"
+
+# The post-session audit on a 100k-file workdir (target: under 50 ms).
+echo "bench: audit of a 100k-file workdir"
+sh "$ROOT/bench/audit.sh" "$BUILD" || echo "bench: audit over budget (see above)"

@@ -56,6 +56,10 @@ rm -f "$UC" "$E/config"
 cp "$PROBE" "$W/probe"
 run "$S" --sandbox=read-only -- ./probe create "$W/new"
 check "--sandbox=read-only denies writes in the workdir (EROFS)" '[ $RC -eq 1 ] && has "$OUT" "EROFS" && [ ! -e "$W/new" ]'
+echo keep > "$W/existing"
+run "$S" --sandbox=read-only -- sh -c 'echo x >> existing; mkdir d; rm -f existing; mv existing moved; ln -s a l; exit 0'
+check "--sandbox=read-only: append, mkdir, unlink, rename and symlink all fail" '[ "$(cat "$W/existing")" = keep ] && [ ! -e "$W/d" ] && [ ! -e "$W/moved" ] && [ ! -L "$W/l" ] && has "$ERR" "Read-only file system"'
+rm -f "$W/existing"
 run "$S" --sandbox=read-only -- ./probe read "$W/probe"
 check "--sandbox=read-only still reads the workdir" '[ $RC -eq 0 ]'
 run "$S" --sandbox=danger-full-access -- ./probe read "$H/.ssh/id_ed25519"
@@ -102,6 +106,23 @@ if [ "$(id -u)" = 0 ]; then
 	check "doctor shows the requirements in force" 'has "$OUT" "forbid-env=true ($E/requirements:1)" && has "$OUT" "deny-path=$H/projects"'
 	run "$S" --explain --stdout -- true
 	check "--explain names the requirements file" 'has "$ERR" "requirements: $E/requirements (7 in force)"'
+	cat > "$E/requirements" <<REQ
+allowed-enable=ssh
+allowed-sandbox=workspace-write,read-only
+deny-domains=evil.example
+REQ
+	run "$S" --enable=docker --stdout -- true
+	check "allowed-enable: a feature outside the list fails naming the requirement" '[ $RC -eq 1 ] && has "$ERR" "$E/requirements:1"'
+	run "$S" --enable=ssh --stdout -- true
+	check "allowed-enable: a listed feature is accepted" '[ $RC -eq 0 ]'
+	printf 'sandbox=danger-full-access\n' > "$UC"
+	run "$S" --stdout -- true
+	check "allowed-sandbox: a user config choosing another policy fails with both file:lines" '[ $RC -eq 1 ] && has "$ERR" "$E/requirements:2" && has "$ERR" "$UC:1"'
+	rm -f "$UC"
+	run "$S" --sandbox=read-only --stdout -- true
+	check "allowed-sandbox: a listed policy is accepted" '[ $RC -eq 0 ]'
+	run "$S" --network=full --stdout -- true
+	check "deny-domains cannot be loosened by full network" '[ $RC -eq 1 ] && has "$ERR" "$E/requirements:3"'
 	chmod 664 "$E/requirements"
 	run "$S" --env --stdout -- true
 	check "a group-writable requirements file is ignored with a warning" '[ $RC -eq 0 ] && has "$ERR" "writable by group or others"'
