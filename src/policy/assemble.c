@@ -125,6 +125,11 @@ static char *package_name(const char *spec)
 
 char *sh_agent_word(char **argv, int argc)
 {
+	return sh_agent_word_at(argv, argc, NULL);
+}
+
+char *sh_agent_word_at(char **argv, int argc, int *index)
+{
 	static const char *const runners[] = { "npx", "bunx", "pnpx", "uvx", "pipx", NULL };
 	int i = 0;
 
@@ -142,10 +147,14 @@ char *sh_agent_word(char **argv, int argc)
 			if (argv[j][0] == '-' || (r == 4 && strcmp(argv[j], "run") == 0))
 				continue;
 			free(word);
+			if (index)
+				*index = j;
 			return package_name(argv[j]);
 		}
 		break;
 	}
+	if (index)
+		*index = i;
 	return word;
 }
 
@@ -427,6 +436,28 @@ static char *gen_requirements(const struct sh_assemble_in *in)
 	return sh_buf_take(&b);
 }
 
+/* --allow-agent-config-writes: the selected agent's state directories
+ * ($$create-dirs$$) become writable as a whole again, including the files its
+ * profile keeps read-only (hooks, MCP lists, permission settings). */
+static char *gen_agent_config_writes(const struct sh_assemble_in *in, const struct sh_assembly *a)
+{
+	struct sh_buf b = { 0 };
+	struct sh_profile_meta m = { 0 };
+	const struct sh_embedded *p = sh_catalog_find(in->cat, a->agent);
+
+	sh_buf_printf(&b, ";; --allow-agent-config-writes: %s may rewrite its own configuration.\n",
+		      a->agent);
+	if (p)
+		sh_profile_scan_meta(p->text, p->len, &m);
+	for (size_t i = 0; i < m.create_dirs.n; i++) {
+		char *q = sh_sbpl_quote(m.create_dirs.v[i]);
+		sh_buf_printf(&b, "(allow file-read* file-write* (home-subpath %s))\n", q);
+		free(q);
+	}
+	sh_profile_meta_free(&m);
+	return sh_buf_take(&b);
+}
+
 static char *gen_protections(const struct sh_assemble_in *in)
 {
 	struct sh_buf b = { 0 };
@@ -489,6 +520,9 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 	emit_layer(in, a, &chosen, L_OPTIONAL, false);
 	emit_layer(in, a, &chosen, L_AGENTS, false);
 	emit_layer(in, a, &chosen, L_APPS, false);
+	if (in->allow_agent_config_writes && a->agent)
+		add_source(a, "<generated: agent config writes>", gen_agent_config_writes(in, a),
+			   SH_SRC_GENERATED);
 	if (in->ngrants)
 		add_source(a, "<generated: grants>", gen_grants(in), SH_SRC_GENERATED);
 	if (sh_strv_contains(&chosen, WIDE_READ))
@@ -536,6 +570,10 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 		for (size_t j = 0; j < m.env_pass.n; j++)
 			if (!sh_strv_contains(&a->env_pass, m.env_pass.v[j]))
 				sh_strv_push(&a->env_pass, m.env_pass.v[j]);
+		/* Only the selected agent's own arguments, never another profile's. */
+		for (size_t j = 0; a->agent && strcmp(a->profiles.v[i], a->agent) == 0 &&
+				   j < m.insert_args.n; j++)
+			sh_strv_push(&a->insert_args, m.insert_args.v[j]);
 		for (size_t j = 0; j < m.create_dirs.n; j++)
 			if (!sh_strv_contains(&a->create_dirs, m.create_dirs.v[j]))
 				sh_strv_push(&a->create_dirs, m.create_dirs.v[j]);
@@ -566,6 +604,7 @@ void sh_assembly_free(struct sh_assembly *a)
 	sh_strv_free(&a->env_defaults);
 	sh_strv_free(&a->env_pass);
 	sh_strv_free(&a->create_dirs);
+	sh_strv_free(&a->insert_args);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -56,6 +56,7 @@ struct sh_assemble_in {
 	size_t nappended;
 	bool allow_workdir_config_writes;
 	bool allow_profile_writes;
+	bool allow_agent_config_writes; /* lift the agent profiles' policy-bearing denies */
 	bool workdir_readonly;   /* --sandbox=read-only */
 	bool danger_full_access; /* --sandbox=danger-full-access */
 	const char *network;     /* NULL: the profiles decide; "none" / "full": override */
@@ -78,6 +79,8 @@ struct sh_assembly {
 	struct sh_strv env_defaults;     /* "NAME=VALUE" from $$exec-env-default$$ */
 	struct sh_strv env_pass;         /* host variable names from $$env-pass$$ */
 	struct sh_strv create_dirs;      /* $HOME-relative dirs from $$create-dirs$$ */
+	struct sh_strv insert_args;      /* $$insert-args$$ of the selected agent: words put
+					  * right after its command word when it runs */
 };
 
 /* Valid --enable names for the target (sorted). */
@@ -92,6 +95,9 @@ int sh_features_parse(const struct sh_catalog *cat, const char *target, const ch
  * words, lowercased; through npx/bunx/pnpx/uvx/pipx the package that follows
  * (scope and version stripped).  NULL when there is no command. */
 char *sh_agent_word(char **argv, int argc);
+/* The same, also giving the index in argv of the word used (the command, or
+ * the package after a runner); *index untouched when NULL is returned. */
+char *sh_agent_word_at(char **argv, int argc, int *index);
 
 int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *out, struct sh_err *e);
 void sh_assembly_free(struct sh_assembly *a);

@@ -1425,6 +1425,8 @@ static void meta_apply(const char *kv, size_t n, struct sh_profile_meta *m)
 		push_list(&m->env_pass, val, false);
 	else if (strcmp(key, "create-dirs") == 0)
 		push_list(&m->create_dirs, val, false);
+	else if (strcmp(key, "insert-args") == 0)
+		push_list(&m->insert_args, val, false);
 	else if (strcmp(key, "exec-env-default") == 0 && val[0] && val[0] != '=' &&
 		 strchr(val, '='))
 		sh_strv_push(&m->env_defaults, val);
@@ -1496,6 +1498,7 @@ void sh_profile_meta_free(struct sh_profile_meta *m)
 	sh_strv_free(&m->targets);
 	sh_strv_free(&m->env_pass);
 	sh_strv_free(&m->create_dirs);
+	sh_strv_free(&m->insert_args);
 }
 
 char *sh_sbpl_quote(const char *s)

@@ -47,6 +47,7 @@ struct sh_profile_meta {
 	struct sh_strv targets;
 	struct sh_strv env_pass;    /* env-pass=NAME[,NAME]: host variables the profile needs */
 	struct sh_strv create_dirs; /* create-dirs=/.codex,...: $HOME-relative state dirs */
+	struct sh_strv insert_args; /* insert-args=-c,k=v: words after the agent's command word */
 };
 void sh_profile_scan_meta(const char *text, size_t len, struct sh_profile_meta *m);
 void sh_profile_meta_free(struct sh_profile_meta *m);

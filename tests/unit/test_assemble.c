@@ -231,3 +231,18 @@ TEST(git_protection_regex_escapes_the_workdir)
 	sh_policy_free(&p);
 	sh_assembly_free(&a);
 }
+
+TEST(agent_word_index_and_insert_args)
+{
+	char *a1[] = { "A=1", "codex", "exec", NULL };
+	char *a2[] = { "npx", "-y", "@openai/codex", "exec", NULL };
+	int idx = -1;
+	char *w = sh_agent_word_at(a1, 3, &idx);
+	CHECK_STR(w, "codex");
+	CHECK_INT(idx, ==, 1);
+	free(w);
+	w = sh_agent_word_at(a2, 4, &idx);
+	CHECK_STR(w, "codex");
+	CHECK_INT(idx, ==, 2);
+	free(w);
+}
