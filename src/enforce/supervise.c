@@ -27,7 +27,8 @@
  *    command's seccomp) answers one request at a time.  It NEVER lets the
  *    call continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE would make the kernel
  *    re-read the path, which another thread may have changed since: KERN-14).
- *    It copies the path(s) out of /proc/PID/mem into bounded private buffers
+ *    It copies the path(s) out of the caller's memory (process_vm_readv: the ptrace check of
+ *    /proc/PID/mem, one call) into bounded private buffers
  *    (PATH_MAX, NUL-terminated, page by page), opens the caller's cwd or
  *    dirfd (/proc/PID/cwd, /proc/PID/fd/N), checks
  *    SECCOMP_IOCTL_NOTIF_ID_VALID (the pid still names the caller), then
@@ -108,6 +109,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "enforce/harden.h"
@@ -350,7 +352,6 @@ struct call {
 	struct sh_supervisor *s;
 	uint64_t id;
 	pid_t tid, tgid;
-	int mem;
 	mode_t umask;
 };
 
@@ -522,6 +523,16 @@ static void answer_result(struct sh_supervisor *s, uint64_t id, struct result *r
 	answer(s, id, r->val, r->err);
 }
 
+/* Copy len bytes of the caller's memory at addr (process_vm_readv: the same
+ * ptrace check as /proc/PID/mem, one call).  Bytes read, or -errno. */
+static ssize_t read_mem(const struct call *c, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { .iov_base = buf, .iov_len = len };
+	struct iovec r = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t n = process_vm_readv(c->tid, &l, 1, &r, 1, 0);
+	return n < 0 ? -errno : n;
+}
+
 /* Copy a NUL-terminated string of at most PATH_MAX bytes (with the NUL) from
  * the caller, a page at a time (a string may end just before unmapped
  * memory).  0, or a positive errno. */
@@ -535,9 +546,9 @@ static int read_str(const struct call *c, uint64_t addr, char *buf)
 		size_t chunk = 4096 - (size_t)(at & 4095);
 		if (chunk > PATH_MAX - got)
 			chunk = PATH_MAX - got;
-		if (at > (uint64_t)INT64_MAX)
-			return EFAULT;
-		ssize_t r = pread(c->mem, buf + got, chunk, (off_t)at);
+		ssize_t r = read_mem(c, at, buf + got, chunk);
+		if (r == -EPERM || r == -ESRCH)
+			return EPERM; /* not dumpable, or gone: fail closed */
 		if (r <= 0)
 			return EFAULT;
 		if (memchr(buf + got, '\0', (size_t)r))
@@ -890,8 +901,7 @@ static void op_openat2(struct call *c, const struct seccomp_data *d, struct resu
 		r->err = E2BIG;
 		return;
 	}
-	if (d->args[2] > (uint64_t)INT64_MAX ||
-	    pread(c->mem, buf, (size_t)size, (off_t)d->args[2]) != (ssize_t)size) {
+	if (read_mem(c, d->args[2], buf, (size_t)size) != (ssize_t)size) {
 		r->err = EFAULT;
 		return;
 	}
@@ -1123,21 +1133,17 @@ static void dispatch(struct call *c, const struct seccomp_data *d, struct result
 int sh_supervisor_handle(struct sh_supervisor *s)
 {
 	struct result r = { .fd = -1 };
-	struct call c = { .s = s, .mem = -1 };
-	char p[64];
+	struct call c = { .s = s };
 
 	memset(s->req, 0, s->reqsz);
 	if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_RECV, s->req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -1; /* ENOENT: the caller died */
 	c.id = s->req->id;
 	c.tid = (pid_t)s->req->pid;
-	snprintf(p, sizeof(p), "/proc/%d/mem", (int)c.tid);
-	if (c.tid <= 0 || read_status(&c) < 0 || (c.mem = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
-		r.err = EPERM; /* fail closed: not dumpable, or gone */
-	} else {
+	if (c.tid <= 0 || read_status(&c) < 0)
+		r.err = EPERM; /* fail closed: gone */
+	else
 		dispatch(&c, &s->req->data, &r);
-	}
-	closefd(&c.mem);
 	answer_result(s, c.id, &r);
 	return 0;
 }
