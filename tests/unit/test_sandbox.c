@@ -3,6 +3,7 @@
  * Every case forks (TEST_FORK): sh_sandbox_exec hardens the calling process.
  * Works as root and as an unprivileged user (user namespaces required for
  * all but the fallback cases). */
+#include "fixture_plan.h"
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -47,22 +48,6 @@ static bool need_sandbox(bool userns)
 	return true;
 }
 
-/* /bin, /lib, ... : a symlink entry when the host has a symlink (merged
- * /usr), a read-only bind otherwise. */
-static void add_root_entry(struct sh_plan *p, const char *path)
-{
-	char buf[256];
-	struct stat st;
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		sh_plan_add_mount(p, SH_MNT_SYMLINK, path, false, false, NULL)->target = sh_xstrdup(buf);
-	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		sh_plan_add_mount(p, SH_MNT_BIND, path, false, true, NULL);
-		sh_plan_add_ll(p, path, RX);
-	}
-}
-
 static void set_cmd(struct sh_plan *p, const char *script)
 {
 	p->argv = sh_xcalloc(4, sizeof(char *));
@@ -84,10 +69,10 @@ static void base_plan(struct sh_plan *p, enum sh_net_mode net, const char *scrip
 	p->net = net;
 	sh_plan_add_mount(p, SH_MNT_BIND, "/usr", false, true, NULL);
 	sh_plan_add_ll(p, "/usr", RX);
-	add_root_entry(p, "/bin");
-	add_root_entry(p, "/sbin");
-	add_root_entry(p, "/lib");
-	add_root_entry(p, "/lib64");
+	t_plan_add_root_entry(p, "/bin");
+	t_plan_add_root_entry(p, "/sbin");
+	t_plan_add_root_entry(p, "/lib");
+	t_plan_add_root_entry(p, "/lib64");
 	sh_plan_add_mount(p, SH_MNT_PROC, "/proc", false, true, NULL);
 	sh_plan_add_ll(p, "/proc", RW);
 	sh_plan_add_mount(p, SH_MNT_DEV, "/dev", false, true, NULL);

@@ -6,6 +6,7 @@
  * switched by SH_SUPERVISE_INNER (a constructor runs the inner mode and
  * exits before the harness starts).  Plans are built by hand, as in
  * test_sandbox.c.  Every sandbox case forks (TEST_FORK). */
+#include "fixture_plan.h"
 #include "harness.h"
 
 #include <fcntl.h>
@@ -286,20 +287,6 @@ static bool need_sandbox(void)
 	return true;
 }
 
-static void add_root_entry(struct sh_plan *p, const char *path)
-{
-	char buf[256];
-	struct stat st;
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = '\0';
-		sh_plan_add_mount(p, SH_MNT_SYMLINK, path, false, false, NULL)->target = sh_xstrdup(buf);
-	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		sh_plan_add_mount(p, SH_MNT_BIND, path, false, true, NULL);
-		sh_plan_add_ll(p, path, RX);
-	}
-}
-
 /* System dirs read-only, /proc, /dev, private /tmp, this binary's directory
  * read-only, dir read-write (cwd), protected names in it. */
 static void plan_for(struct sh_plan *p, const char *dir, bool protect, char **argv, char **envp)
@@ -310,9 +297,9 @@ static void plan_for(struct sh_plan *p, const char *dir, bool protect, char **ar
 	p->net = SH_NETMODE_NONE;
 	sh_plan_add_mount(p, SH_MNT_BIND, "/usr", false, true, NULL);
 	sh_plan_add_ll(p, "/usr", RX);
-	add_root_entry(p, "/bin");
-	add_root_entry(p, "/lib");
-	add_root_entry(p, "/lib64");
+	t_plan_add_root_entry(p, "/bin");
+	t_plan_add_root_entry(p, "/lib");
+	t_plan_add_root_entry(p, "/lib64");
 	sh_plan_add_mount(p, SH_MNT_PROC, "/proc", false, true, NULL);
 	sh_plan_add_ll(p, "/proc", RW);
 	sh_plan_add_mount(p, SH_MNT_DEV, "/dev", false, true, NULL);
