@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/envbuild.h"
+#include "plan/plan.h"
 #include "policy/net.h"
 #include "util/path.h"
 
@@ -174,13 +175,35 @@ static void set_single(char **val, char **origin, const char *v, const char *o)
 
 static int check_network_value(const char *v, const char *origin, struct sh_err *e)
 {
-	if (strcmp(v, "none") == 0 || strcmp(v, "full") == 0)
+	if (strcmp(v, "none") == 0 || strcmp(v, "full") == 0 || strcmp(v, "filtered") == 0)
 		return 0;
-	if (strcmp(v, "filtered") == 0)
-		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: network=filtered needs the filtering proxy, "
-			       "which is not available in this version yet (use none or full)", origin);
 	return sh_fail(e, SH_EXIT_USAGE, 0, "%s: unknown network mode '%s' (expected none, "
 		       "filtered or full)", origin, v);
+}
+
+/* "a.com,*.b.com:443" -> one entry per destination. */
+static int add_domains(struct sh_strv *v, struct sh_strv *origins, const char *list,
+		       const char *origin, struct sh_err *e)
+{
+	char *copy = sh_xstrdup(list), *save = NULL;
+	int n = 0;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		size_t len = strlen(t);
+		while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+			t[--len] = 0;
+		if (!*t)
+			continue;
+		sh_strv_push(v, t);
+		sh_strv_push(origins, origin);
+		n++;
+	}
+	free(copy);
+	if (n == 0)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: no destination in '%s'", origin, list);
+	return 0;
 }
 
 static int check_sandbox_value(const char *v, const char *origin, struct sh_err *e)
@@ -220,6 +243,10 @@ static int apply_entry(struct sh_context *c, const struct sh_wdentry *en, const 
 		set_single(&c->network, &c->network_origin, v, origin);
 		return 0;
 	}
+	if (strcmp(k, "allow-domains") == 0)
+		return add_domains(&c->allow_domains, &c->allow_domain_origins, v, origin, e);
+	if (strcmp(k, "deny-domains") == 0)
+		return add_domains(&c->deny_domains, &c->deny_domain_origins, v, origin, e);
 	return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not supported by this version of "
 		       "safehouse yet", origin, k);
 }
@@ -418,6 +445,14 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 			return -1;
 		set_single(&c->network, &c->network_origin, o->network, "--network");
 	}
+	for (size_t i = 0; i < o->allow_domains.n; i++)
+		if (add_domains(&c->allow_domains, &c->allow_domain_origins, o->allow_domains.v[i],
+				"--allow-domains", e) < 0)
+			return -1;
+	for (size_t i = 0; i < o->deny_domains.n; i++)
+		if (add_domains(&c->deny_domains, &c->deny_domain_origins, o->deny_domains.v[i],
+				"--deny-domains", e) < 0)
+			return -1;
 	for (size_t i = 0; i < o->enable.n; i++)
 		if (sh_features_parse(&c->cat, c->target, o->enable.v[i], "--enable", &c->features,
 				      e) < 0)
@@ -469,6 +504,10 @@ void sh_context_free(struct sh_context *c)
 	free(c->sandbox_origin);
 	free(c->network);
 	free(c->network_origin);
+	sh_strv_free(&c->allow_domains);
+	sh_strv_free(&c->allow_domain_origins);
+	sh_strv_free(&c->deny_domains);
+	sh_strv_free(&c->deny_domain_origins);
 	free(c->deny_paths);
 	free(c->deny_origins);
 	sh_requirements_free(&c->req);
@@ -525,7 +564,9 @@ int sh_context_check_final(const struct sh_context *c, const struct sh_assembly 
 			   const struct sh_policy *p, struct sh_err *e)
 {
 	const struct sh_requirements *r = &c->req;
-	const char *net = sh_policy_full_network(p, NULL) ? "full" : "none";
+	int mode = sh_context_net_mode(c, p, NULL);
+	const char *net = mode == SH_NETMODE_FULL ? "full"
+			  : mode == SH_NETMODE_FILTERED ? "filtered" : "none";
 	char *what;
 	int rc;
 
@@ -537,9 +578,35 @@ int sh_context_check_final(const struct sh_context *c, const struct sh_assembly 
 	free(what);
 	if (rc == 0 && r->deny_domains.n && strcmp(net, "full") == 0)
 		rc = sh_fail(e, SH_EXIT_USAGE, 0, "full network cannot honour the administrator's "
-			     "requirement deny-domains at %s (the filtering proxy is not available "
-			     "in this version yet)", r->deny_domains.v[0].origin);
+			     "requirement deny-domains at %s (use --network=filtered: the "
+			     "filtering proxy enforces it)", r->deny_domains.v[0].origin);
 	return rc;
+}
+
+int sh_context_net_mode(const struct sh_context *c, const struct sh_policy *p, const char **why)
+{
+	struct sh_strv doms = { 0 };
+	int mode;
+
+	if (c->network) {
+		if (why)
+			*why = "explicit setting";
+		return strcmp(c->network, "full") == 0       ? SH_NETMODE_FULL
+		       : strcmp(c->network, "filtered") == 0 ? SH_NETMODE_FILTERED
+							     : SH_NETMODE_NONE;
+	}
+	if (sh_policy_full_network(p, NULL)) {
+		if (why)
+			*why = "the policy allows all outbound network";
+		return SH_NETMODE_FULL;
+	}
+	sh_policy_domains(p, &doms);
+	mode = doms.n ? SH_NETMODE_FILTERED : SH_NETMODE_NONE;
+	sh_strv_free(&doms);
+	if (why)
+		*why = mode == SH_NETMODE_FILTERED ? "the profiles declare network destinations"
+						   : "no profile allows network access";
+	return mode;
 }
 
 const char *sh_context_sysconfdir(void)

@@ -42,8 +42,13 @@ struct sh_context {
 	struct sh_strv settings; /* "key=value (from ORIGIN)" of every config entry applied */
 	char *sandbox;           /* effective policy: read-only, workspace-write, danger-full-access */
 	char *sandbox_origin;
-	char *network;           /* NULL (the profiles decide), "none" or "full" */
+	char *network;           /* NULL (the profiles decide), "none", "filtered" or "full" */
 	char *network_origin;
+	/* filtered mode: destinations from config keys and the command line,
+	 * one per entry, with where each came from (requirements are added by
+	 * cli/netproxy.c) */
+	struct sh_strv allow_domains, allow_domain_origins;
+	struct sh_strv deny_domains, deny_domain_origins;
 	struct sh_requirements req;
 	char *sysconfdir;        /* SH_SYSCONFDIR, normally /etc/safehouse */
 	const char **deny_paths; /* views into req.deny_path, for assembly */
@@ -59,6 +64,11 @@ struct sh_assembly;
 struct sh_policy;
 int sh_context_check_final(const struct sh_context *c, const struct sh_assembly *a,
 			   const struct sh_policy *p, struct sh_err *e);
+
+/* The effective network mode: the explicit setting (--network or config),
+ * else full when the policy allows general outbound, else filtered when it
+ * declares destinations, else none.  *why (if non-NULL) says which. */
+int sh_context_net_mode(const struct sh_context *c, const struct sh_policy *p, const char **why);
 
 /* The system configuration directory compiled in (normally /etc/safehouse). */
 const char *sh_context_sysconfdir(void);

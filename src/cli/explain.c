@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "cli/netproxy.h"
+#include "plan/plan.h"
 #include "policy/net.h"
 
 #define X(f, ...) fprintf(f, "safehouse: explain: " __VA_ARGS__)
@@ -26,27 +28,51 @@ static void explain_grants(FILE *f, const struct sh_context *c)
 		  c->grants[i].origin);
 }
 
-static void explain_network(FILE *f, const struct sh_policy *p)
+static void explain_rules(FILE *f, const char *label, const struct sh_strv *pat,
+			  const struct sh_strv *origin)
+{
+	if (!pat->n)
+		X(f, "network %s: none\n", label);
+	for (size_t i = 0; i < pat->n; i++)
+		X(f, "network %s: %s (from %s)\n", label, pat->v[i], origin->v[i]);
+}
+
+static void explain_network(FILE *f, const struct sh_context *c, const struct sh_policy *p)
 {
 	const struct sh_rule *r = NULL;
-	struct sh_strv doms = { 0 };
+	const char *why = NULL;
+	int mode = sh_context_net_mode(c, p, &why);
 
-	if (sh_policy_full_network(p, &r)) {
-		X(f, "network: full host network (allowed by ");
-		sh_explain_origin(f, p, r);
+	if (mode == SH_NETMODE_FULL) {
+		X(f, "network: full host network (%s", why);
+		if (c->network)
+			fprintf(f, ": %s", c->network_origin);
+		else if (sh_policy_full_network(p, &r)) {
+			fputs(": allowed by ", f);
+			sh_explain_origin(f, p, r);
+		}
 		fputs(")\n", f);
-	} else
-		X(f, "network: none (private network namespace with loopback only; "
-		     "--enable=network gives the host network)\n");
-	sh_policy_domains(p, &doms);
-	if (doms.n) {
-		X(f, "network destinations declared by the profiles (for the filtering proxy, not "
-		     "available yet):");
-		for (size_t i = 0; i < doms.n; i++)
-			fprintf(f, "%s %s", i ? "," : "", doms.v[i]);
-		fputc('\n', f);
+	} else if (mode == SH_NETMODE_NONE) {
+		X(f, "network: none (%s%s%s; private network namespace with loopback only; "
+		     "--network=filtered with --allow-domains, or --enable=network)\n",
+		  why, c->network ? ": " : "", c->network ? c->network_origin : "");
+	} else {
+		struct sh_netrules nr;
+		struct sh_err ne = { 0 };
+		X(f, "network: filtered (%s%s%s): private network namespace; egress only through "
+		     "the built-in proxy at %s (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY set)\n",
+		  why, c->network ? ": " : "", c->network ? c->network_origin : "", SH_NETPROXY_ADDR);
+		if (sh_netrules_build(c, p, &nr, &ne) < 0)
+			X(f, "network rules: invalid: %s\n", ne.msg);
+		else {
+			explain_rules(f, "allow", &nr.allow, &nr.allow_origin);
+			explain_rules(f, "deny", &nr.deny, &nr.deny_origin);
+		}
+		sh_netrules_free(&nr);
+		X(f, "network: private addresses %s; decision log: %s\n",
+		  c->opt->allow_private_network ? "allowed (--allow-private-network)" : "refused",
+		  c->opt->network_log ? c->opt->network_log : "none (summary on stderr at the end)");
 	}
-	sh_strv_free(&doms);
 }
 
 /* Filters with no Linux meaning (vnode-type, global-name, ...) inside rules
@@ -147,7 +173,7 @@ void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a
 					   : "write-protected");
 	X(f, "policy: %zu rules from %zu sources; default %s\n", p->nrules, a->n,
 	  p->default_action == SH_ALLOW ? "allow" : "deny");
-	explain_network(f, p);
+	explain_network(f, c, p);
 	explain_ignored(f, p);
 	X(f, "run mode: %s\n", run_mode);
 }

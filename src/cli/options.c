@@ -215,14 +215,49 @@ static int set_network(struct sh_options *o, const char *v, struct sh_err *e)
 	return 0;
 }
 
+static int set_allow_domains(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	if (!*v || sh_has_ctl(v))
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--allow-domains: expected a comma list of "
+			       "destinations (a.com,*.b.com,c.com:8443)");
+	sh_strv_push(&o->allow_domains, v);
+	return 0;
+}
+
+static int set_deny_domains(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	if (!*v || sh_has_ctl(v))
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--deny-domains: expected a comma list of "
+			       "destinations (a.com,*.b.com,c.com:8443)");
+	sh_strv_push(&o->deny_domains, v);
+	return 0;
+}
+
+static int set_allow_private(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	(void)v;
+	(void)e;
+	o->allow_private_network = true;
+	return 0;
+}
+
+static int set_network_log(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	if (!*v)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "--network-log: empty file name");
+	if (check_path_value("network-log", v, e) < 0)
+		return -1;
+	free(o->network_log);
+	o->network_log = sh_xstrdup(v);
+	return 0;
+}
+
 static int set_audit(struct sh_options *o, const char *v, struct sh_err *e)
 {
 	if (strcmp(v, "off") != 0 && strcmp(v, "warn") != 0 && strcmp(v, "strict") != 0)
 		return sh_fail(e, SH_EXIT_USAGE, 0, "--audit: unknown mode '%s' (expected off, warn "
 			       "or strict)", v);
 	free(o->audit);
-	free(o->max_procs);
-	free(o->max_memory);
 	o->audit = sh_xstrdup(v);
 	return 0;
 }
@@ -299,7 +334,16 @@ static const struct optdef optdefs[] = {
 	{ "sandbox", ARG_REQUIRED, set_sandbox, "POLICY",
 	  "read-only, workspace-write (default) or danger-full-access" },
 	{ "network", ARG_REQUIRED, set_network, "MODE",
-	  "none (default) or full; filtered is not available yet" },
+	  "none, filtered (egress through the built-in proxy) or full; default: filtered "
+	  "when the profiles declare destinations, else none" },
+	{ "allow-domains", ARG_REQUIRED, set_allow_domains, "A,B",
+	  "filtered mode: also allow these destinations (a.com, *.b.com, c.com:8443; repeatable)" },
+	{ "deny-domains", ARG_REQUIRED, set_deny_domains, "A,B",
+	  "filtered mode: refuse these destinations (deny wins; repeatable)" },
+	{ "allow-private-network", ARG_NONE, set_allow_private, NULL,
+	  "filtered mode: allowed names may resolve to loopback/private addresses" },
+	{ "network-log", ARG_REQUIRED, set_network_log, "FILE",
+	  "filtered mode: append every proxy decision to FILE" },
 	{ "audit", ARG_REQUIRED, set_audit, "MODE",
 	  "after the session, report planted persistence files: off, warn (default), strict" },
 	{ "max-procs", ARG_REQUIRED, set_max_procs, "N",
@@ -324,6 +368,9 @@ void sh_options_free(struct sh_options *o)
 	sh_strv_free(&o->enable);
 	sh_strv_free(&o->append_profiles);
 	sh_strv_free(&o->env_pass);
+	sh_strv_free(&o->allow_domains);
+	sh_strv_free(&o->deny_domains);
+	free(o->network_log);
 	free(o->workdir);
 	free(o->env_file);
 	free(o->output);

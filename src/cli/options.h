@@ -35,7 +35,11 @@ struct sh_options {
 	char *target;               /* "linux" / "macos"; NULL = host */
 	char *profiles_dir;
 	char *sandbox;              /* read-only, workspace-write, danger-full-access */
-	char *network;              /* none, full (filtered: not available yet) */
+	char *network;              /* none, filtered, full */
+	struct sh_strv allow_domains; /* raw "a.com,*.b.com:443" values */
+	struct sh_strv deny_domains;
+	bool allow_private_network;
+	char *network_log;          /* --network-log=FILE */
 	char *audit;                /* off, warn (default), strict */
 	char *max_procs;            /* --max-procs=N */
 	char *max_memory;           /* --max-memory=SIZE */

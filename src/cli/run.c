@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "cli/netproxy.h"
 #include "config/envbuild.h"
 #include "enforce/harden.h"
 #include "enforce/limits.h"
 #include "enforce/hostcheck.h"
+#include "enforce/init.h"
 #include "enforce/sandbox.h"
 #include "enforce/seccomp.h"
 #include "plan/plan.h"
@@ -32,11 +34,51 @@ static void split_command(const struct sh_options *o, struct sh_strv *assign, in
 	*first = i;
 }
 
-static enum sh_net_mode net_mode(const struct sh_policy *p)
+/* The effective mode (cli/context.c); without namespaces there is no
+ * private loopback for the proxy, so a filtered default becomes none there
+ * and an explicit --network=filtered is refused. */
+static int net_mode(const struct sh_context *c, const struct sh_policy *p, bool fallback,
+		    enum sh_net_mode *out, struct sh_err *e)
 {
-	/* Filtered egress through the built-in proxy is not available yet, so a
-	 * policy that only names destinations gets no network at all. */
-	return sh_policy_full_network(p, NULL) ? SH_NETMODE_FULL : SH_NETMODE_NONE;
+	*out = (enum sh_net_mode)sh_context_net_mode(c, p, NULL);
+	if (*out != SH_NETMODE_FILTERED || !fallback)
+		return 0;
+	if (c->network)
+		return sh_fail(e, SH_EXIT_SETUP, 0, "network=filtered (from %s) needs a private "
+			       "network namespace, which fallback mode does not have",
+			       c->network_origin);
+	sh_warn("fallback mode: no network for the command (filtered network needs a private "
+		"network namespace)");
+	*out = SH_NETMODE_NONE;
+	return 0;
+}
+
+/* Filtered mode: every client that honours the usual variables goes through
+ * the proxy; the host's own values are replaced. */
+static void set_proxy_env(struct sh_strv *env)
+{
+	static const char *const names[] = { "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+					     "http_proxy", "https_proxy", "all_proxy", "no_proxy" };
+	static const char *const vals[] = { "http://" SH_NETPROXY_ADDR, "http://" SH_NETPROXY_ADDR,
+					    "socks5h://" SH_NETPROXY_ADDR, "localhost,127.0.0.1,::1" };
+	size_t w = 0;
+
+	for (size_t i = 0; i < env->n; i++) {
+		bool drop = false;
+		for (size_t k = 0; k < 8 && !drop; k++) {
+			size_t n = strlen(names[k]);
+			drop = strncmp(env->v[i], names[k], n) == 0 && env->v[i][n] == '=';
+		}
+		if (drop)
+			free(env->v[i]);
+		else
+			env->v[w++] = env->v[i];
+	}
+	env->n = w;
+	if (env->v)
+		env->v[w] = NULL;
+	for (size_t k = 0; k < 8; k++)
+		sh_strv_push_take(env, sh_xasprintf("%s=%s", names[k], vals[k % 4]));
 }
 
 static int build_env(const struct sh_context *c, const struct sh_assembly *a,
@@ -78,7 +120,9 @@ static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 	in.policy = p;
 	in.home = c->home;
 	in.workdir = c->workdir;
-	in.net = net_mode(p);
+	if (net_mode(c, p, fallback, &in.net, e) < 0)
+		return -1;
+	in.proxy_port = in.net == SH_NETMODE_FILTERED ? SH_NETPROXY_PORT : 0;
 	in.fallback = fallback;
 	sh_plan_init(plan);
 	if (sh_plan_build_ex(&in, plan, notes, e) < 0)
@@ -98,6 +142,8 @@ static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 	sh_strv_free(&assign);
 	if (rc < 0)
 		return -1;
+	if (plan->net == SH_NETMODE_FILTERED)
+		set_proxy_env(&env);
 	plan->envp = env.v; /* ownership moves to the plan */
 	plan->argv = sh_xcalloc((size_t)(c->opt->argc - first) + 1, sizeof(char *));
 	for (int i = first; i < c->opt->argc; i++)
@@ -163,13 +209,30 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 {
 	struct sh_plan plan;
 	struct sh_plan_notes notes = { 0 };
+	struct sh_netproxy np;
+	bool proxy = false;
 	int rc = make_plan(c, a, p, fallback, &plan, &notes, e);
 
 	if (rc == 0 && c->opt->explain)
 		print_notes(stderr, &notes);
+	if (rc == 0 && plan.net == SH_NETMODE_FILTERED) {
+		/* The rules are checked and --network-log opened before
+		 * anything starts; the proxy itself is forked by the launcher
+		 * once init has created its listener. */
+		rc = sh_netproxy_prepare(&np, c, p, e);
+		proxy = true;
+		if (rc == 0) {
+			struct sh_net_hooks h = { sh_netproxy_start, sh_netproxy_stop, &np };
+			sh_sandbox_set_net_hooks(&h);
+		}
+	}
 	if (rc == 0) {
 		plan.limits = lim;
 		rc = sh_sandbox_exec(&plan, e);
+	}
+	if (proxy) {
+		sh_sandbox_set_net_hooks(NULL);
+		sh_netproxy_free(&np);
 	}
 	sh_plan_notes_free(&notes);
 	sh_plan_free(&plan);

@@ -28,4 +28,20 @@ int sh_init_run(pid_t cmd);
 struct sh_supervisor;
 int sh_init_run_supervised(pid_t cmd, struct sh_supervisor *sv);
 
+/* --network=filtered (set by the CLI before sh_sandbox_exec; cleared with
+ * NULL).  Init creates a listening TCP socket on 127.0.0.1:plan->proxy_port
+ * inside the new network namespace, after lo is up, and passes it to the
+ * launcher, which calls start(ctx, fd) once (fd is closed by the launcher
+ * afterwards; start forks the proxy).  stop(ctx) runs at session end after
+ * the terminal is restored, also when set-up failed after start.  Without
+ * hooks a filtered plan runs with no proxy at all (nothing listens); without
+ * namespaces it is refused. */
+struct sh_err;
+struct sh_net_hooks {
+	int (*start)(void *ctx, int listen_fd, struct sh_err *e);
+	void (*stop)(void *ctx);
+	void *ctx;
+};
+void sh_sandbox_set_net_hooks(const struct sh_net_hooks *h);
+
 #endif

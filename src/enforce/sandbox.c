@@ -34,6 +34,17 @@
 #include "enforce/supervise.h"
 #include "enforce/limits.h"
 #include "enforce/userns.h"
+#include "proxy/proxy.h"
+
+static struct sh_net_hooks net_hooks; /* sh_sandbox_set_net_hooks() */
+
+void sh_sandbox_set_net_hooks(const struct sh_net_hooks *h)
+{
+	if (h)
+		net_hooks = *h;
+	else
+		memset(&net_hooks, 0, sizeof(net_hooks));
+}
 
 _Static_assert(sizeof(struct sh_err) < 4096, "status record must fit in PIPE_BUF");
 
@@ -53,6 +64,7 @@ struct run {
 	bool pipe_ignored;
 	pid_t launcher;
 	bool pty_inside;               /* init allocates the pty in the sandbox's devpts */
+	bool proxy;                    /* filtered with net hooks: init makes the listener */
 	int errfd;                     /* write end of the status pipe (O_CLOEXEC) */
 	int syncfd;                    /* init's end of the handshake socket */
 	int sup[2];                    /* listener socket: init's end, the command's end */
@@ -250,7 +262,8 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 		_exit(SH_EXIT_SETUP);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	bool pty_later = r->term->active && r->pty_inside;
-	if (!pty_later)
+	bool filtered = r->proxy;
+	if (!pty_later && !filtered)
 		sh_closep(&r->syncfd);
 
 	/* i3. Nothing of the launcher's beyond what we need. */
@@ -274,6 +287,25 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 		child_die(r, &e);
 	if (p->net != SH_NETMODE_FULL && sh_netns_lo_up(&e) < 0)
 		child_die(r, &e);
+	/* i5b. Filtered: the proxy's listener on our own loopback, created
+	 * here (O_CLOEXEC) and served by the launcher's proxy process in the
+	 * host's namespace; init keeps no copy. */
+	if (filtered) {
+		int l = sh_proxy_listen_loopback(p->proxy_port, NULL, &e);
+		if (l < 0) {
+			sh_err_prefix(&e, "network: proxy listener on 127.0.0.1:%u",
+				      (unsigned)p->proxy_port);
+			child_die(r, &e);
+		}
+		if (sh_send_fd(r->syncfd, l) < 0) {
+			sh_fail(&e, SH_EXIT_SETUP, errno, "network: cannot pass the proxy listener "
+							  "to the launcher");
+			child_die(r, &e);
+		}
+		close(l);
+		if (!pty_later)
+			sh_closep(&r->syncfd);
+	}
 	/* i6. The view: private propagation, new root, the plan's mounts,
 	 * read-only skeleton, pivot_root, old root detached. */
 	if (sh_mountns_build(p->mounts, p->nmounts, &e) < 0)
@@ -496,6 +528,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *      unless net == FULL (fallback: plain fork)
  *   6. write setgroups "deny", uid_map, gid_map of init (caller's ids
  *      mapped to themselves), then release init
+ *   6a. (filtered) receive the proxy listener init created in the new
+ *       network namespace; start the proxy process (net hooks)
  *   6b. (pty inside) receive the pty master from init, configure it
  *   7. read the status pipe to EOF (= execve succeeded) or an error record
  *   8. relay pty and signals (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
@@ -503,6 +537,7 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  * Init (pid 1, see init_main):
  *   i1 PR_SET_PDEATHSIG(SIGKILL)  i2 handshake  i3 close inherited fds
  *   i4 pty slave on its tty fds, setsid  i5 hostname, lo up
+ *   i5b (filtered) listener on 127.0.0.1:proxy_port, sent to the launcher
  *   i6 mount view + pivot_root  i6b pty from /dev/pts/ptmx, master to the
  *   launcher  i7 drop its capabilities
  *   i8 fork the command, then reap/forward until it exits
@@ -519,6 +554,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	struct sigaction sa_pipe_old, sa_chld_old, sa;
 	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 }, sfd = -1, ret = -1;
 	pid_t pid = -1;
+	bool proxy_started = false;
 
 	if (!plan || !plan->argv || !plan->argv[0] || !plan->envp)
 		return sh_fail(e, SH_EXIT_SETUP, EINVAL, "launch: the plan has no command");
@@ -530,6 +566,12 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	r.errfd = r.syncfd = -1;
 	r.sup[0] = r.sup[1] = -1;
 
+	/* Filtered without hooks (the library used without the CLI): the
+	 * private namespace and Landlock as usual, and no proxy at all. */
+	if (plan->net == SH_NETMODE_FILTERED && !plan->use_userns)
+		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: filtered network needs a private "
+						   "network namespace");
+	r.proxy = plan->net == SH_NETMODE_FILTERED && net_hooks.start;
 	if (sh_thread_count() > 1)
 		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "
 						   "single-threaded (run helpers such as the proxy "
@@ -611,6 +653,20 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 		goto out;
 	if (plan->use_userns) {
 		int w = write_maps(pid, sync[0], e);
+		if (w == 0 && r.proxy) {
+			/* 6a. The proxy listener; EOF instead means init
+			 * failed, and its record says why. */
+			int l = sh_recv_fd(sync[0]);
+			if (l < 0)
+				w = 1;
+			else {
+				if (net_hooks.start(net_hooks.ctx, l, e) < 0)
+					w = -1;
+				else
+					proxy_started = true;
+				close(l);
+			}
+		}
 		if (w == 0 && r.pty_inside && term.active) {
 			/* 6b. Init sends the master once the view exists; EOF
 			 * instead means it failed, and its record says why. */
@@ -656,6 +712,8 @@ out:
 			;
 	}
 	sh_term_close(&term);
+	if (proxy_started && net_hooks.stop)
+		net_hooks.stop(net_hooks.ctx); /* prints its summary: after the terminal */
 	if (sfd >= 0)
 		drain_signalfd(sfd); /* consumed here, not delivered to the caller */
 	sh_closep(&sfd);

@@ -41,6 +41,12 @@ bool sh_policy_full_network(const struct sh_policy *p, const struct sh_rule **ru
 
 void sh_policy_domains(const struct sh_policy *p, struct sh_strv *out)
 {
+	sh_policy_domain_origins(p, out, NULL);
+}
+
+void sh_policy_domain_origins(const struct sh_policy *p, struct sh_strv *out,
+			      struct sh_strv *origins)
+{
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct sh_rule *r = &p->rules[i];
 		if (r->action != SH_ALLOW || !covers_outbound(r))
@@ -48,8 +54,16 @@ void sh_policy_domains(const struct sh_policy *p, struct sh_strv *out)
 		for (size_t j = 0; j < r->nfilters; j++) {
 			const struct sh_filter *f = &r->filters[j];
 			if (f->kind == SH_F_REMOTE && f->net_kind == SH_NET_DOMAIN && f->arg &&
-			    !sh_strv_contains(out, f->arg))
+			    !sh_strv_contains(out, f->arg)) {
 				sh_strv_push(out, f->arg);
+				if (origins)
+					sh_strv_push_take(origins,
+							  sh_xasprintf("%s:%d", r->origin.source
+										   ? r->origin.source
+										   : "profile",
+								       f->line ? f->line
+									       : r->origin.line));
+			}
 		}
 	}
 }

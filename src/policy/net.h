@@ -16,5 +16,9 @@ bool sh_policy_full_network(const struct sh_policy *p, const struct sh_rule **ru
 /* The (remote domain "name:port") destinations allowed by the policy, in
  * rule order, de-duplicated ("api.openai.com:443"). */
 void sh_policy_domains(const struct sh_policy *p, struct sh_strv *out);
+/* The same, with origins[i] ("profiles/agents/codex.sb:12") for out->v[i]
+ * (origins may be NULL). */
+void sh_policy_domain_origins(const struct sh_policy *p, struct sh_strv *out,
+			      struct sh_strv *origins);
 
 #endif

@@ -37,8 +37,8 @@ check "every layer's grants accumulate (system, user, workdir, env, CLI)" 'has "
 check "the CLI wins over every layer" 'has "$ERR" "sandbox policy: workspace-write (from --sandbox)"'
 rm -f "$W/.safehouse"
 printf 'network=filtered\n' > "$UC"
-run "$S" --stdout -- true
-check "network=filtered in a config fails closed (no proxy yet) with file:line" '[ $RC -eq 1 ] && has "$ERR" "$UC:1"'
+run "$S" --explain --stdout -- true
+check "network=filtered in a config is honoured, with file:line" '[ $RC -eq 0 ] && has "$ERR" "network: filtered (explicit setting: $UC:1)"'
 printf 'publish=1455\n' > "$UC"
 run "$S" --stdout -- true
 check "a key this version cannot honour fails with file:line" '[ $RC -eq 1 ] && has "$ERR" "$UC:1" && has "$ERR" "not supported"'

@@ -172,11 +172,16 @@ unset_inside IPC-10 DISPLAY WAYLAND_DISPLAY PULSE_SERVER
 C connect-unix "@/tmp/.X11-unix/X0"
 check "IPC-10 the X11 abstract name: ECONNREFUSED (private netns)" 'err ECONNREFUSED'
 
-# ---------------------------------------------------------------- loopback services (default: no network)
+# ---------------------------------------------------------------- loopback services
+# codex's default is filtered: a private netns whose only way out is the
+# proxy port, so a direct connect to any other port is refused by Landlock
+# (EACCES) before it could even reach the namespace's own loopback.
 C connect-tcp 127.0.0.1 "$port4"
-check "IPC/NET host 127.0.0.1 listener not reachable inside (no AF_INET: EAFNOSUPPORT)" 'err EAFNOSUPPORT'
+check "IPC/NET host 127.0.0.1 listener not reachable inside (filtered: only the proxy port, EACCES)" 'err EACCES'
 C connect-tcp ::1 "$port6"
-check "IPC/NET host ::1 listener not reachable inside (EAFNOSUPPORT)" 'err EAFNOSUPPORT'
+check "IPC/NET host ::1 listener not reachable inside (filtered: EACCES)" 'err EACCES'
+run "$S" -- ./probe connect-tcp 127.0.0.1 "$port4"
+check "IPC/NET host 127.0.0.1 listener not reachable with no network (no AF_INET: EAFNOSUPPORT)" 'err EAFNOSUPPORT'
 run "$S" -- /bin/cat /proc/net/dev
 check "IPC/NET the network namespace has only lo" \
 	'[ $RC -eq 0 ] && has "$OUT" "lo:" && [ "$(printf "%s\n" "$OUT" | grep -c ":")" -eq 1 ]'
