@@ -14,7 +14,7 @@ _safehouse_features='chromium clipboard cloud-credentials docker gpu keychain ku
 # --env is not among them: alone it means "the whole environment".
 _safehouse_value_opts=' --add-dirs --add-dirs-ro --workdir --enable --append-profile --env-pass --output --target --profiles-dir --sandbox --network --allow-domains --deny-domains --network-log --audit --max-procs --max-memory '
 
-_safehouse_options='--add-dirs= --add-dirs-ro= --workdir= --enable= --append-profile= --trust-workdir-config --trust-workdir-config= --always-trust-workdir-config --always-trust-workdir-config= --allow-workdir-config-writes --allow-profile-writes --env --env= --env-pass= --output= --stdout --explain --target= --profiles-dir= --print-plan --sandbox= --network= --allow-domains= --deny-domains= --allow-private-network --network-log= --audit= --max-procs= --max-memory= --help --version'
+_safehouse_options='--add-dirs= --add-dirs-ro= --workdir= --enable= --append-profile= --trust-workdir-config --trust-workdir-config= --always-trust-workdir-config --always-trust-workdir-config= --allow-workdir-config-writes --allow-profile-writes --allow-agent-config-writes --env --env= --env-pass= --output= --stdout --explain --target= --profiles-dir= --print-plan --sandbox= --network= --allow-domains= --deny-domains= --allow-private-network --network-log= --audit= --max-procs= --max-memory= --help --version'
 
 # _safehouse_list SEP VALUE WORD...: complete the last SEP-separated item of
 # VALUE from WORD..., keeping the items before it.

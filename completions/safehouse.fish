@@ -116,6 +116,7 @@ complete -c safehouse -n $o -l trust-workdir-config -d 'Load <workdir>/.safehous
 complete -c safehouse -n $o -l always-trust-workdir-config -d 'Remember (or =false forget) trust in this workdir'
 complete -c safehouse -n $o -l allow-workdir-config-writes -d 'Leave <workdir>/.safehouse writable'
 complete -c safehouse -n $o -l allow-profile-writes -d 'Leave appended profiles writable'
+complete -c safehouse -n $o -l allow-agent-config-writes -d 'Let the agent rewrite its hooks and settings'
 complete -c safehouse -n $o -l env -d 'Pass the host environment; --env=FILE adds a dotenv file'
 complete -c safehouse -n $o -l env-pass -x -a '(__fish_append , (set -n -x))' -d 'Copy the named host variables'
 complete -c safehouse -n $o -l output -r -F -d 'Write the policy to a file'

@@ -487,6 +487,12 @@ static int p_pid1(void)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Run as "codex", the probe receives what safehouse inserts for Codex
+	 * (-c sandbox_mode=...); consume it as Codex would. */
+	while (argc > 2 && strcmp(argv[1], "-c") == 0 && strchr(argv[2], '=')) {
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2)
 		return usage("missing subcommand");
 	const char *cmd = argv[1];

@@ -533,6 +533,7 @@ void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *i
 	in->nappended = c->nappended;
 	in->allow_workdir_config_writes = o->allow_workdir_config_writes;
 	in->allow_profile_writes = o->allow_profile_writes;
+	in->allow_agent_config_writes = o->allow_agent_config_writes;
 	in->workdir_readonly = strcmp(c->sandbox, "read-only") == 0;
 	in->danger_full_access = strcmp(c->sandbox, "danger-full-access") == 0;
 	in->network = c->network;

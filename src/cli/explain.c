@@ -164,6 +164,9 @@ void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a
 	list_line(f, "profile env defaults", &a->env_defaults);
 	list_line(f, "variables the profiles pass from the host", &a->env_pass);
 	list_line(f, "agent state directories created before a run", &a->create_dirs);
+	list_line(f, "arguments inserted after the agent's command word", &a->insert_args);
+	X(f, "protection: the agent's policy-bearing files %s\n",
+	  o->allow_agent_config_writes ? "writable (--allow-agent-config-writes)" : "read-only");
 	X(f, "protection: appended profiles %s\n",
 	  c->nappended == 0 ? "none" : o->allow_profile_writes ? "writable (--allow-profile-writes)"
 							       : "write-protected");

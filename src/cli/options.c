@@ -113,6 +113,14 @@ static int set_allow_profile_writes(struct sh_options *o, const char *v, struct 
 	return 0;
 }
 
+static int set_allow_agent_writes(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	(void)v;
+	(void)e;
+	o->allow_agent_config_writes = true;
+	return 0;
+}
+
 static int set_env(struct sh_options *o, const char *v, struct sh_err *e)
 {
 	if (o->env_given)
@@ -318,6 +326,8 @@ static const struct optdef optdefs[] = {
 	  "do not write-protect <workdir>/.safehouse" },
 	{ "allow-profile-writes", ARG_NONE, set_allow_profile_writes, NULL,
 	  "do not write-protect appended profile files" },
+	{ "allow-agent-config-writes", ARG_NONE, set_allow_agent_writes, NULL,
+	  "let the agent rewrite its own hooks, MCP and permission settings" },
 	{ "env", ARG_OPTIONAL, set_env, "FILE",
 	  "pass the full host environment; =FILE: sanitized environment plus FILE (dotenv)" },
 	{ "env-pass", ARG_REQUIRED, set_env_pass, "A,B",

@@ -24,6 +24,7 @@ struct sh_options {
 	int always_trust_workdir_config;
 	bool allow_workdir_config_writes;
 	bool allow_profile_writes;
+	bool allow_agent_config_writes;
 	enum sh_env_mode env_mode;
 	bool env_given;
 	char *env_file;

@@ -108,6 +108,25 @@ static int build_env(const struct sh_context *c, const struct sh_assembly *a,
 	return rc;
 }
 
+/* The command's argv, verbatim, except that the selected agent's
+ * $$insert-args$$ (e.g. telling Codex that an outer sandbox is in charge)
+ * go right after the word that selected it -- the command itself, or the
+ * package after npx/uvx/... -- so the user's own later flags still win. */
+static char **build_argv(const struct sh_context *c, const struct sh_assembly *a, int first)
+{
+	int n = c->opt->argc - first, at = -1, k = 0;
+	char **argv = sh_xcalloc((size_t)n + a->insert_args.n + 1, sizeof(char *));
+	char *w = a->insert_args.n ? sh_agent_word_at(c->opt->argv, c->opt->argc, &at) : NULL;
+
+	free(w);
+	for (int i = first; i < c->opt->argc; i++) {
+		argv[k++] = sh_xstrdup(c->opt->argv[i]);
+		for (size_t j = 0; i == at && j < a->insert_args.n; j++)
+			argv[k++] = sh_xstrdup(a->insert_args.v[j]);
+	}
+	return argv;
+}
+
 /* Build the complete plan for this run.  fallback: no user namespace. */
 static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 		     const struct sh_policy *p, bool fallback, struct sh_plan *plan,
@@ -145,9 +164,7 @@ static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 	if (plan->net == SH_NETMODE_FILTERED)
 		set_proxy_env(&env);
 	plan->envp = env.v; /* ownership moves to the plan */
-	plan->argv = sh_xcalloc((size_t)(c->opt->argc - first) + 1, sizeof(char *));
-	for (int i = first; i < c->opt->argc; i++)
-		plan->argv[i - first] = sh_xstrdup(c->opt->argv[i]);
+	plan->argv = build_argv(c, a, first);
 	if (!plan->argv[0])
 		return sh_fail(e, SH_EXIT_USAGE, 0, "no command after the NAME=VALUE assignments");
 	return 0;

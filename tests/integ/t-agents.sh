@@ -76,7 +76,8 @@ fi
 # Stand-ins: $T/bin/AGENT is /bin/sh under the agent's name, so that a shell
 # runs with exactly that agent's profile (the profile is chosen from the
 # command's basename).
-for c in codex claude gemini opencode qwen copilot amp pi; do ln -s /bin/sh "$T/bin/$c"; done
+for c in claude gemini opencode qwen copilot amp pi; do ln -s /bin/sh "$T/bin/$c"; done
+printf '#!/bin/sh\n# stands in for codex: consume the -c KEY=VALUE that safehouse inserts, as codex does\nif [ "$1" = -c ] && [ "$2" = '"'"'sandbox_mode="danger-full-access"'"'"' ]; then shift 2; fi\nexec /bin/sh "$@"\n' > "$T/bin/codex"; chmod +x "$T/bin/codex"
 # sh_as AGENT 'SCRIPT': run SCRIPT inside, under AGENT's profile.
 sh_as() {
 	_a=$1; shift

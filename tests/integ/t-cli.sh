@@ -228,3 +228,17 @@ check "NAME=VALUE after -- is set in the child" 'has "$OUT" "GREETING=hello"'
 printf '(allow file-read* (vnode-type DIRECTORY) (literal "/x"))\n' > "$T/vnode.sb"
 run "$S" --explain --stdout --append-profile="$T/vnode.sb" -- true
 check "filters with no Linux meaning are listed as ignored on Linux" 'has "$ERR" "filter ignored on Linux: (vnode-type DIRECTORY)"'
+
+# --- agent-specific launch details
+printf '#!/bin/sh\nfor a; do printf "[%%s]" "$a"; done; echo\n' > "$W/codex"; chmod +x "$W/codex"
+run "$S" -- ./codex exec "a b" -- x
+check "codex is told that the outer sandbox is in charge (words after the command word, the rest verbatim)" \
+	'[ "$OUT" = "[-c][sandbox_mode=\"danger-full-access\"][exec][a b][--][x]" ]'
+mv "$W/codex" "$W/other"
+run "$S" -- ./other exec "a b"
+check "other commands get their argv verbatim" '[ "$OUT" = "[exec][a b]" ]'
+rm -f "$W/other"
+run "$S" why --write "$H/.codex/config.toml" -- codex
+check "the agent's policy-bearing files are read-only by default" 'has "$OUT" "deny: file-write-data"'
+run "$S" why --write "$H/.codex/config.toml" --allow-agent-config-writes -- codex
+check "--allow-agent-config-writes makes them writable" 'has "$OUT" "allow: file-write-data" && has "$OUT" "agent config writes"'

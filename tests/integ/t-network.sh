@@ -107,7 +107,8 @@ run "$S" --network=full -- $CURL -s -m 10 --noproxy '*' "http://127.0.0.1:$PORT/
 check "--network=full reaches the host's loopback server" '[ $RC -eq 0 ] && has "$OUT" "hello from the host loopback"'
 
 # ---------------------------------------------------------------- defaults
-mkdir -p "$W/bin" && ln -s /bin/sh "$W/bin/codex" # the workdir is visible inside
+mkdir -p "$W/bin" # the workdir is visible inside
+printf '#!/bin/sh\n# stands in for codex: consume the -c KEY=VALUE that safehouse inserts, as codex does\nif [ "$1" = -c ] && [ "$2" = '"'"'sandbox_mode="danger-full-access"'"'"' ]; then shift 2; fi\nexec /bin/sh "$@"\n' > "$W/bin/codex"; chmod +x "$W/bin/codex"
 run env PATH="$W/bin:$PATH" "$S" --explain -- codex -c 'echo "proxy=${HTTP_PROXY:-unset}"'
 check "default for codex (its profile declares destinations): filtered" \
 	'[ $RC -eq 0 ] && has "$ERR" "network: filtered (the profiles declare network destinations)" && has "$ERR" "network allow: api.openai.com:443 (from 60-agents/codex.sb:" && has "$ERR" "127.0.0.1:3128" && has "$OUT" "proxy=http://127.0.0.1:3128"'
