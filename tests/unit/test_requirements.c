@@ -71,15 +71,15 @@ TEST(requirements_errors_and_ownership)
 	CHECK_CONTAINS(e.msg, "requirements:1");
 	CHECK_CONTAINS(e.msg, "unknown value 'sometimes'");
 	sh_requirements_free(&r);
-	write_req(d, "deny-path=relative/path\n");
+	free(write_req(d, "deny-path=relative/path\n"));
 	CHECK_INT(sh_requirements_load(d, &r, &e), ==, -1);
 	CHECK_CONTAINS(e.msg, "absolute path");
 	sh_requirements_free(&r);
-	write_req(d, "colour=blue\n");
+	free(write_req(d, "colour=blue\n"));
 	CHECK_INT(sh_requirements_load(d, &r, &e), ==, -1);
 	CHECK_CONTAINS(e.msg, "unknown key 'colour'");
 	sh_requirements_free(&r);
-	write_req(d, "forbid-env=true\n");
+	free(write_req(d, "forbid-env=true\n"));
 	CHECK_INT(chmod(p, 0666), ==, 0);
 	CHECK_INT(sh_requirements_load(d, &r, &e), ==, 0);
 	CHECK_CONTAINS(r.ignored, "writable by group or others");
