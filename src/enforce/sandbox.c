@@ -481,10 +481,12 @@ static void kill_orphans(void)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
-	for (int round = 0; round < 10000; round++) {
+	/* Bounded: at most about 5 s of rounds even if something keeps forking
+	 * (each round kills everything it sees, so that cannot last). */
+	for (int round = 0; round < 5000; round++) {
 		FILE *f = fopen(path, "re");
 		long child;
-		int n = 0;
+		int n = 0, reaped = 0;
 		if (!f)
 			break;
 		while (fscanf(f, "%ld", &child) == 1) {
@@ -492,10 +494,14 @@ static void kill_orphans(void)
 			n++;
 		}
 		fclose(f);
-		while (waitpid(-1, NULL, n ? 0 : WNOHANG) > 0 || (errno == EINTR && n))
-			;
+		/* Never block: a killed daemon's own children are re-parented to
+		 * us while still alive, and are killed in the next round. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			reaped++;
 		if (n == 0)
 			break;
+		if (!reaped)
+			usleep(1000);
 	}
 }
 

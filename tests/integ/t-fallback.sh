@@ -109,3 +109,10 @@ if command -v python3 >/dev/null 2>&1; then
 else
 	skip "fallback terminal" "no python3"
 fi
+
+# A daemon with children of its own: every generation dies, and the session
+# does not hang waiting for the re-parented grandchildren.
+start=$(date +%s)
+run "$D" "$S" -- sh -c "setsid -f sh -c 'sleep 301.25 & sleep 301.25 & sleep 301.25'; sleep 0.2; exit 0"
+end=$(date +%s)
+check "fallback: a daemon's own children die with the session too, promptly" '[ $RC -eq 0 ] && [ $((end - start)) -lt 10 ] && ! pgrep -u "$(id -u)" -f "sleep 301.25" >/dev/null'
