@@ -195,6 +195,16 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 		sh_context_free(&c);
 		return -1;
 	}
+	/* Integrations name their sockets through variables ($$env-pass$$);
+	 * granting those sockets changes the grants, so assemble once more. */
+	if (sh_context_add_socket_grants(&c, &a.env_pass) > 0) {
+		sh_assembly_free(&a);
+		sh_context_assemble_in(&c, &in);
+		if (sh_assemble(&in, &a, e) < 0) {
+			sh_context_free(&c);
+			return -1;
+		}
+	}
 	rc = compile_assembly(&c, &a, &p, e);
 	if (rc == 0)
 		rc = sh_context_check_final(&c, &a, &p, e);

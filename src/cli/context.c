@@ -614,3 +614,52 @@ const char *sh_context_sysconfdir(void)
 {
 	return SH_SYSCONFDIR;
 }
+
+/* The socket a passed variable names: an absolute path, a unix:// URL
+ * (DOCKER_HOST), or WAYLAND_DISPLAY's name under XDG_RUNTIME_DIR.  NULL if
+ * none. */
+static char *socket_of(const char *name, const char *v)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+
+	if (sh_str_starts(v, "unix://"))
+		v += strlen("unix://");
+	if (v[0] == '/')
+		return sh_xstrdup(v);
+	if (strcmp(name, "WAYLAND_DISPLAY") == 0 && rt && rt[0] == '/' && *v && !strchr(v, '/'))
+		return sh_path_join(rt, v);
+	return NULL;
+}
+
+int sh_context_add_socket_grants(struct sh_context *c, const struct sh_strv *names)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < names->n; i++) {
+		const char *v = getenv(names->v[i]);
+		struct stat st;
+		char *path, *canon = NULL;
+		struct sh_err ignored;
+
+		if (!v || sh_has_ctl(v) || !(path = socket_of(names->v[i], v)))
+			continue;
+		/* Only a real socket, resolved by the host: a variable is not a
+		 * way to grant an arbitrary file. */
+		if (sh_path_canon(path, &canon, &ignored) == 0 && stat(canon, &st) == 0 &&
+		    S_ISSOCK(st.st_mode)) {
+			char *origin = sh_xasprintf("socket named by $%s (an integration passes it)",
+						    names->v[i]);
+			bool dup = false;
+			for (size_t j = 0; j < c->ngrants; j++)
+				dup = dup || strcmp(c->grants[j].path, canon) == 0;
+			if (!dup) {
+				add_grant(c, canon, true, false, origin);
+				added++;
+			}
+			free(origin);
+		}
+		free(canon);
+		free(path);
+	}
+	return added;
+}

@@ -70,6 +70,11 @@ int sh_context_check_final(const struct sh_context *c, const struct sh_assembly 
  * declares destinations, else none.  *why (if non-NULL) says which. */
 int sh_context_net_mode(const struct sh_context *c, const struct sh_policy *p, const char **why);
 
+/* Grant the unix sockets that the passed variables name (SSH_AUTH_SOCK,
+ * DOCKER_HOST=unix://..., WAYLAND_DISPLAY under XDG_RUNTIME_DIR), when they
+ * really are sockets.  Returns how many grants were added. */
+int sh_context_add_socket_grants(struct sh_context *c, const struct sh_strv *names);
+
 /* The system configuration directory compiled in (normally /etc/safehouse). */
 const char *sh_context_sysconfdir(void);
 

@@ -1057,6 +1057,13 @@ static void place_mounts(struct bld *b)
 			if (ncont == MODE_NONE && ctx.mode != MODE_NONE) {
 				long why = c->node.allow[Q_R] ? c->node.idx[Q_W] : c->node.idx[Q_R];
 				add_pm(b, SH_MNT_MASK, c->path, false, false, origin_of(b, why));
+			} else if (ncont != MODE_NONE && ctx.mode == MODE_NONE) {
+				/* A socket or FIFO granted by name (docker.sock, the
+				 * ssh-agent or X11 socket) outside any granted tree:
+				 * bound by itself.  Device nodes bound this way are
+				 * inert: every bind is nodev. */
+				emit_bind(b, ctx, c->path, ncont, nx, false,
+					  origin_of(b, c->node.idx[bind_reason(ncont, ctx)]));
 			} else if (ncont != ctx.mode)
 				warnf(b, "%s: not a regular file or directory; its rights cannot be "
 					 "narrowed, only denied entirely", c->path);

@@ -396,11 +396,11 @@ static char *gen_git_protection(const char *workdir)
 		";; The same for nested repositories and submodule git dirs that exist at\n"
 		";; launch (expanded over the workdir, depth- and count-capped; the\n"
 		";; post-session audit reports the rest).\n"
-		"(deny file-write*\n    (regex #\"^");
+		"(deny file-write* (regex #\"^");
+	/* One regex (no top-level '|'), so the planner walks the workdir once. */
 	regex_escape(&b, workdir);
-	sh_buf_puts(&b, "/(.+/)?\\.git/(modules/[^/]+/)?(hooks|info)(/|$)\")\n    (regex #\"^");
-	regex_escape(&b, workdir);
-	sh_buf_puts(&b, "/(.+/)?\\.git/(modules/[^/]+/)?(config|config\\.worktree|commondir)$\"))\n");
+	sh_buf_puts(&b, "/(.+/)?\\.git/(modules/[^/]+/)?((hooks|info)(/|$)|"
+			"(config|config\\.worktree|commondir)$)\"))\n");
 	return sh_buf_take(&b);
 }
 
