@@ -111,3 +111,19 @@ TEST(options_why_subcommand)
 	CHECK_CONTAINS(e.msg, "missing PATH");
 	sh_options_free(&o);
 }
+
+/* Regression: setting one value option must never free another's. */
+TEST(options_value_flags_are_independent)
+{
+	struct sh_options o;
+	struct sh_err e = { 0 };
+	char *argv[] = { "safehouse", "--max-procs=2", "--audit=warn", "--max-memory=1G",
+			 "--sandbox=read-only", "--network=none", "--audit=strict", "x", NULL };
+	CHECK_INT(parse(&o, &e, argv), ==, 0);
+	CHECK_STR(o.max_procs, "2");
+	CHECK_STR(o.max_memory, "1G");
+	CHECK_STR(o.audit, "strict");
+	CHECK_STR(o.sandbox, "read-only");
+	CHECK_STR(o.network, "none");
+	sh_options_free(&o);
+}
