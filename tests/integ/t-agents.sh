@@ -255,6 +255,26 @@ if [ -x "$BIN/codex" ]; then
 	else
 		not_ok "fake model server did not start"; sed 's/^/#   /' "$T/codex.err"
 	fi
+	# The same turn in the default mode for codex: --network=filtered, through
+	# the built-in proxy.  The fake server is named by this host's name (it
+	# resolves to loopback and, unlike localhost, is not in NO_PROXY), allowed
+	# by --allow-domains, and loopback answers need --allow-private-network.
+	HN=$(hostname)
+	if getent hosts "$HN" | grep -q '^127\.' && start_server codex-proxy '{"commands": ["echo via-proxy > via-proxy.txt"], "final": "proxy-turn-done"}'; then
+		run env HOME="$H" PATH="$SYS_PATH" timeout 300 "$S" --explain --add-dirs-ro="$AG" \
+			--allow-domains="$HN:$PORT" --allow-private-network -- FAKE_MODEL_KEY=sk-fake \
+			"$BIN/codex" exec --skip-git-repo-check --color never \
+			-c model_provider=fake -c model=fake-model -c model_providers.fake.name=fake \
+			-c "model_providers.fake.base_url=\"http://$HN:$PORT/v1\"" \
+			-c model_providers.fake.env_key=FAKE_MODEL_KEY -c model_providers.fake.wire_api=responses \
+			"Follow the scripted steps." </dev/null
+		stop_server
+		check "codex turn through the filtered proxy (the default for codex; outer sandbox inserted)" \
+			'[ $RC -eq 0 ] && has "$OUT" "proxy-turn-done" && has "$ERR" "network: filtered" && [ "$(cat "$W/via-proxy.txt" 2>/dev/null)" = via-proxy ]'
+		rm -f "$W/via-proxy.txt"
+	else
+		not_ok "codex filtered-proxy turn: the host name $HN must resolve to loopback and the fake server must start"
+	fi
 	# Codex's own sandbox, nested: expected to fail (documents the choice above;
 	# if this starts passing, revisit docs/agents.md).
 	if start_server codex-inner '{"commands": ["echo inner > inner-sandbox.txt"], "final": "inner-done"}'; then
