@@ -388,8 +388,9 @@ static int call_user(struct comp *c, const struct scope *sc, const struct sh_sex
 /* ------------------------------------------------------------------ */
 /* builtins: conditionals and strings */
 
-static int bi_if(struct comp *c, const struct scope *sc, const struct sh_sexp *x, enum want w,
-		 struct val *out)
+/* The condition of (if COND THEN [ELSE]) in expressions and at top level:
+ * 0 with *b set, or -1 (error reported) when it is not a boolean. */
+static int if_condition(struct comp *c, const struct scope *sc, const struct sh_sexp *x, bool *b)
 {
 	struct val cond;
 
@@ -401,7 +402,18 @@ static int bi_if(struct comp *c, const struct scope *sc, const struct sh_sexp *x
 		val_free(&cond);
 		return -1;
 	}
-	if (cond.b)
+	*b = cond.b;
+	return 0;
+}
+
+static int bi_if(struct comp *c, const struct scope *sc, const struct sh_sexp *x, enum want w,
+		 struct val *out)
+{
+	bool b;
+
+	if (if_condition(c, sc, x, &b) < 0)
+		return -1;
+	if (b)
 		return eval(c, sc, &x->items[2], w, out);
 	if (x->n == 4)
 		return eval(c, sc, &x->items[3], w, out);
@@ -1312,20 +1324,14 @@ fail:
 
 static int compile_if(struct comp *c, const struct scope *sc, const struct sh_sexp *x)
 {
-	struct val cond;
+	bool b;
 
 	if (x->n != 3 && x->n != 4)
 		return fail_at(c, sc, x, "wrong number of arguments to 'if': expected "
 			       "(if CONDITION THEN [ELSE])");
-	if (eval(c, sc, &x->items[1], W_VALUE, &cond) < 0)
+	if (if_condition(c, sc, x, &b) < 0)
 		return -1;
-	if (cond.kind != V_BOOL) {
-		fail_at(c, sc, &x->items[1], "if: condition must be a boolean (#t, #f, "
-			"(string=? A B) or (not X)), got %s", val_kind_name(cond.kind));
-		val_free(&cond);
-		return -1;
-	}
-	if (cond.b)
+	if (b)
 		return compile_form(c, sc, &x->items[2]);
 	if (x->n == 4)
 		return compile_form(c, sc, &x->items[3]);
