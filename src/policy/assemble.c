@@ -24,15 +24,11 @@ static const char *const mid_layers[] = { "20-network/", "30-toolchains/", "40-s
 /* Pseudo-features that are not (only) a profile file. */
 static const char *const pseudo_features[] = { "all-agents", NULL };
 
-static bool applies_to_target(const struct sh_embedded *p, const char *target)
+static bool applies_to_target(const struct sh_catalog *cat, const struct sh_embedded *p,
+			      const char *target)
 {
-	struct sh_profile_meta m = { 0 };
-	bool ok;
-
-	sh_profile_scan_meta(p->text, p->len, &m);
-	ok = m.targets.n == 0 || sh_strv_contains(&m.targets, target);
-	sh_profile_meta_free(&m);
-	return ok;
+	const struct sh_profile_meta *m = sh_catalog_meta(cat, p);
+	return m->targets.n == 0 || sh_strv_contains(&m->targets, target);
 }
 
 /* "55-integrations-optional/docker.sb" -> "docker" */
@@ -55,7 +51,7 @@ void sh_features_available(const struct sh_catalog *cat, const char *target, str
 {
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct sh_embedded *p = &cat->items[i];
-		if (!sh_str_starts(p->name, L_OPTIONAL) || !applies_to_target(p, target))
+		if (!sh_str_starts(p->name, L_OPTIONAL) || !applies_to_target(cat, p, target))
 			continue;
 		char *s = stem(p->name);
 		if (!sh_strv_contains(out, s))
@@ -158,20 +154,19 @@ char *sh_agent_word_at(char **argv, int argc, int *index)
 	return word;
 }
 
-static bool profile_matches_word(const struct sh_embedded *p, const char *word)
+static bool profile_matches_word(const struct sh_catalog *cat, const struct sh_embedded *p,
+				 const char *word)
 {
-	struct sh_profile_meta m = { 0 };
+	const struct sh_profile_meta *m = sh_catalog_meta(cat, p);
 	bool hit;
 
-	sh_profile_scan_meta(p->text, p->len, &m);
-	if (m.commands.n)
-		hit = sh_strv_contains(&m.commands, word);
+	if (m->commands.n)
+		hit = sh_strv_contains(&m->commands, word);
 	else {
 		char *s = stem(p->name);
 		hit = strcmp(s, word) == 0;
 		free(s);
 	}
-	sh_profile_meta_free(&m);
 	return hit;
 }
 
@@ -197,13 +192,13 @@ static void select_agents(const struct sh_assemble_in *in, struct sh_assembly *a
 	for (size_t i = 0; i < in->cat->n; i++) {
 		const struct sh_embedded *p = &in->cat->items[i];
 		bool agent = sh_str_starts(p->name, L_AGENTS), app = sh_str_starts(p->name, L_APPS);
-		if ((!agent && !app) || !applies_to_target(p, in->target))
+		if ((!agent && !app) || !applies_to_target(in->cat, p, in->target))
 			continue;
 		if (all && agent) {
 			sh_strv_push(chosen, p->name);
 			continue;
 		}
-		if (!a->agent_word || !profile_matches_word(p, a->agent_word))
+		if (!a->agent_word || !profile_matches_word(in->cat, p, a->agent_word))
 			continue;
 		if (agent && a->agent)
 			continue; /* first match wins */
@@ -230,14 +225,13 @@ static int close_requires(const struct sh_assemble_in *in, struct sh_strv *chose
 {
 	for (size_t i = 0; i < chosen->n; i++) {
 		const struct sh_embedded *p = sh_catalog_find(in->cat, chosen->v[i]);
-		struct sh_profile_meta m = { 0 };
 		int rc = 0;
 
 		if (!p)
 			return sh_fail(e, SH_EXIT_PROFILE, 0, "unknown profile '%s'", chosen->v[i]);
-		sh_profile_scan_meta(p->text, p->len, &m);
-		for (size_t j = 0; j < m.requires.n && rc == 0; j++) {
-			const char *r = m.requires.v[j];
+		const struct sh_profile_meta *m = sh_catalog_meta(in->cat, p);
+		for (size_t j = 0; j < m->requires.n && rc == 0; j++) {
+			const char *r = m->requires.v[j];
 			if (!sh_catalog_find(in->cat, r))
 				rc = sh_fail(e, SH_EXIT_PROFILE, 0,
 					     "%s: $$require$$ names unknown profile '%s'", p->name, r);
@@ -247,7 +241,6 @@ static int close_requires(const struct sh_assemble_in *in, struct sh_strv *chose
 					sh_strv_push_take(implied, stem(r));
 			}
 		}
-		sh_profile_meta_free(&m);
 		if (rc < 0)
 			return -1;
 	}
@@ -261,7 +254,7 @@ static void emit_layer(const struct sh_assemble_in *in, struct sh_assembly *a,
 		const struct sh_embedded *p = &in->cat->items[i];
 		if (!sh_str_starts(p->name, layer) || strcmp(p->name, WIDE_READ) == 0)
 			continue;
-		if (!(all_of_layer && applies_to_target(p, in->target)) &&
+		if (!(all_of_layer && applies_to_target(in->cat, p, in->target)) &&
 		    !sh_strv_contains(chosen, p->name))
 			continue;
 		sh_strv_push(&a->profiles, p->name);
@@ -442,19 +435,16 @@ static char *gen_requirements(const struct sh_assemble_in *in)
 static char *gen_agent_config_writes(const struct sh_assemble_in *in, const struct sh_assembly *a)
 {
 	struct sh_buf b = { 0 };
-	struct sh_profile_meta m = { 0 };
 	const struct sh_embedded *p = sh_catalog_find(in->cat, a->agent);
+	const struct sh_profile_meta *m = p ? sh_catalog_meta(in->cat, p) : NULL;
 
 	sh_buf_printf(&b, ";; --allow-agent-config-writes: %s may rewrite its own configuration.\n",
 		      a->agent);
-	if (p)
-		sh_profile_scan_meta(p->text, p->len, &m);
-	for (size_t i = 0; i < m.create_dirs.n; i++) {
-		char *q = sh_sbpl_quote(m.create_dirs.v[i]);
+	for (size_t i = 0; m && i < m->create_dirs.n; i++) {
+		char *q = sh_sbpl_quote(m->create_dirs.v[i]);
 		sh_buf_printf(&b, "(allow file-read* file-write* (home-subpath %s))\n", q);
 		free(q);
 	}
-	sh_profile_meta_free(&m);
 	return sh_buf_take(&b);
 }
 
@@ -563,21 +553,19 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 	}
 	for (size_t i = 0; i < a->profiles.n; i++) {
 		const struct sh_embedded *p = sh_catalog_find(in->cat, a->profiles.v[i]);
-		struct sh_profile_meta m = { 0 };
-		sh_profile_scan_meta(p->text, p->len, &m);
-		for (size_t j = 0; j < m.env_defaults.n; j++)
-			sh_strv_push(&a->env_defaults, m.env_defaults.v[j]);
-		for (size_t j = 0; j < m.env_pass.n; j++)
-			if (!sh_strv_contains(&a->env_pass, m.env_pass.v[j]))
-				sh_strv_push(&a->env_pass, m.env_pass.v[j]);
+		const struct sh_profile_meta *m = sh_catalog_meta(in->cat, p);
+		for (size_t j = 0; j < m->env_defaults.n; j++)
+			sh_strv_push(&a->env_defaults, m->env_defaults.v[j]);
+		for (size_t j = 0; j < m->env_pass.n; j++)
+			if (!sh_strv_contains(&a->env_pass, m->env_pass.v[j]))
+				sh_strv_push(&a->env_pass, m->env_pass.v[j]);
 		/* Only the selected agent's own arguments, never another profile's. */
 		for (size_t j = 0; a->agent && strcmp(a->profiles.v[i], a->agent) == 0 &&
-				   j < m.insert_args.n; j++)
-			sh_strv_push(&a->insert_args, m.insert_args.v[j]);
-		for (size_t j = 0; j < m.create_dirs.n; j++)
-			if (!sh_strv_contains(&a->create_dirs, m.create_dirs.v[j]))
-				sh_strv_push(&a->create_dirs, m.create_dirs.v[j]);
-		sh_profile_meta_free(&m);
+				   j < m->insert_args.n; j++)
+			sh_strv_push(&a->insert_args, m->insert_args.v[j]);
+		for (size_t j = 0; j < m->create_dirs.n; j++)
+			if (!sh_strv_contains(&a->create_dirs, m->create_dirs.v[j]))
+				sh_strv_push(&a->create_dirs, m->create_dirs.v[j]);
 	}
 	rc = 0;
 out:

@@ -164,6 +164,7 @@ int sh_catalog_load(struct sh_catalog *c, const char *dir, const char *target, s
 	if (!dir) {
 		load_embedded(c, &cap, target);
 		qsort(c->items, c->n, sizeof(*c->items), cmp_item);
+		sh_catalog_index(c);
 		return 0;
 	}
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -181,11 +182,34 @@ int sh_catalog_load(struct sh_catalog *c, const char *dir, const char *target, s
 		return -1;
 	}
 	qsort(c->items, c->n, sizeof(*c->items), cmp_item);
+	sh_catalog_index(c);
 	return 0;
+}
+
+void sh_catalog_index(struct sh_catalog *c)
+{
+	sh_catalog_meta_free(c);
+	c->meta = sh_xcalloc(c->n ? c->n : 1, sizeof(*c->meta));
+	for (size_t i = 0; i < c->n; i++)
+		sh_profile_scan_meta(c->items[i].text, c->items[i].len, &c->meta[i]);
+}
+
+void sh_catalog_meta_free(struct sh_catalog *c)
+{
+	for (size_t i = 0; c->meta && i < c->n; i++)
+		sh_profile_meta_free(&c->meta[i]);
+	free(c->meta);
+	c->meta = NULL;
+}
+
+const struct sh_profile_meta *sh_catalog_meta(const struct sh_catalog *c, const struct sh_embedded *p)
+{
+	return &c->meta[p - c->items];
 }
 
 void sh_catalog_free(struct sh_catalog *c)
 {
+	sh_catalog_meta_free(c);
 	if (c->dir)
 		for (size_t i = 0; i < c->n; i++) {
 			free((char *)c->items[i].name);

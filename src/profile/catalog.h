@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "profile/profile.h"
 #include "util/err.h"
 
 struct sh_embedded {
@@ -19,6 +20,7 @@ extern const struct sh_embedded sh_embedded_profiles[];
 struct sh_catalog {
 	struct sh_embedded *items; /* sorted by name; texts owned when loaded from a dir */
 	size_t n;
+	struct sh_profile_meta *meta; /* meta[i]: the $$...$$ metadata of items[i], scanned once */
 	char *dir; /* NULL for the embedded set */
 };
 
@@ -29,6 +31,14 @@ struct sh_catalog {
  * the catalogue are always "<layer>/<name>.sb". */
 int sh_catalog_load(struct sh_catalog *c, const char *dir, const char *target, struct sh_err *e);
 void sh_catalog_free(struct sh_catalog *c);
+
+/* Scan every item's metadata once (sh_catalog_load does it; a catalogue
+ * built by hand calls it itself) and release it again. */
+void sh_catalog_index(struct sh_catalog *c);
+void sh_catalog_meta_free(struct sh_catalog *c);
+
+/* The metadata of an item of c (p points into c->items). */
+const struct sh_profile_meta *sh_catalog_meta(const struct sh_catalog *c, const struct sh_embedded *p);
 const struct sh_embedded *sh_catalog_find(const struct sh_catalog *c, const char *name);
 
 #endif

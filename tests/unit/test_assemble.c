@@ -61,6 +61,8 @@ static void t_catalog(struct sh_catalog *c)
 	memset(c, 0, sizeof(*c));
 	c->items = t_items;
 	c->n = sizeof(t_items) / sizeof(t_items[0]);
+	c->meta = NULL;
+	sh_catalog_index(c);
 }
 
 static size_t index_of(const struct sh_assembly *a, const char *name)
@@ -86,6 +88,7 @@ TEST(features_validation_lists_valid_names)
 	/* macOS-only feature is not valid on linux */
 	CHECK_INT(sh_features_parse(&c, "linux", "maconly", "--enable", &f, &e), ==, -1);
 	sh_strv_free(&f);
+	sh_catalog_meta_free(&c);
 }
 
 TEST(assembly_layer_order_and_closure)
@@ -152,6 +155,7 @@ TEST(assembly_layer_order_and_closure)
 	sh_policy_free(&p);
 	sh_assembly_free(&a);
 	sh_strv_free(&f);
+	sh_catalog_meta_free(&c);
 }
 
 TEST(assembly_all_agents_and_no_workdir)
@@ -175,6 +179,7 @@ TEST(assembly_all_agents_and_no_workdir)
 	CHECK(index_of(&a, "<generated: workdir config protection>") == (size_t)-1);
 	sh_assembly_free(&a);
 	sh_strv_free(&f);
+	sh_catalog_meta_free(&c);
 }
 
 TEST(network_full_decision)
@@ -230,6 +235,7 @@ TEST(git_protection_regex_escapes_the_workdir)
 	sh_profile_ctx_free(pc);
 	sh_policy_free(&p);
 	sh_assembly_free(&a);
+	sh_catalog_meta_free(&c);
 }
 
 TEST(agent_word_index_and_insert_args)
