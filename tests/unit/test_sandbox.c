@@ -64,22 +64,7 @@ static void set_cmd(struct sh_plan *p, const char *script)
  * private /tmp. */
 static void base_plan(struct sh_plan *p, enum sh_net_mode net, const char *script)
 {
-	sh_plan_init(p);
-	p->use_userns = true;
-	p->net = net;
-	sh_plan_add_mount(p, SH_MNT_BIND, "/usr", false, true, NULL);
-	sh_plan_add_ll(p, "/usr", RX);
-	t_plan_add_root_entry(p, "/bin");
-	t_plan_add_root_entry(p, "/sbin");
-	t_plan_add_root_entry(p, "/lib");
-	t_plan_add_root_entry(p, "/lib64");
-	sh_plan_add_mount(p, SH_MNT_PROC, "/proc", false, true, NULL);
-	sh_plan_add_ll(p, "/proc", RW);
-	sh_plan_add_mount(p, SH_MNT_DEV, "/dev", false, true, NULL);
-	sh_plan_add_ll(p, "/dev", RW);
-	sh_plan_add_mount(p, SH_MNT_TMPFS, "/tmp", false, true, NULL);
-	sh_plan_add_ll(p, "/tmp", RWX);
-	sh_plan_add_ll(p, "/", SH_ACC_READ);
+	t_plan_base_view(p, net);
 	set_cmd(p, script);
 }
 

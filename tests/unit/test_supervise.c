@@ -292,21 +292,7 @@ static bool need_sandbox(void)
 static void plan_for(struct sh_plan *p, const char *dir, bool protect, char **argv, char **envp)
 {
 	char exe[PATH_MAX];
-	sh_plan_init(p);
-	p->use_userns = true;
-	p->net = SH_NETMODE_NONE;
-	sh_plan_add_mount(p, SH_MNT_BIND, "/usr", false, true, NULL);
-	sh_plan_add_ll(p, "/usr", RX);
-	t_plan_add_root_entry(p, "/bin");
-	t_plan_add_root_entry(p, "/lib");
-	t_plan_add_root_entry(p, "/lib64");
-	sh_plan_add_mount(p, SH_MNT_PROC, "/proc", false, true, NULL);
-	sh_plan_add_ll(p, "/proc", RW);
-	sh_plan_add_mount(p, SH_MNT_DEV, "/dev", false, true, NULL);
-	sh_plan_add_ll(p, "/dev", RW);
-	sh_plan_add_mount(p, SH_MNT_TMPFS, "/tmp", false, true, NULL);
-	sh_plan_add_ll(p, "/tmp", RWX);
-	sh_plan_add_ll(p, "/", SH_ACC_READ);
+	t_plan_base_view(p, SH_NETMODE_NONE);
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	char *slash = strrchr(exe, '/');
