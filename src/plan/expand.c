@@ -8,9 +8,6 @@
 
 #include "util/str.h"
 
-/* ERE metacharacters that end the literal part. */
-static const char ere_meta[] = ".[](){}*+?|^$";
-
 void sh_regex_split_alternatives(const char *src, struct sh_strv *out)
 {
 	const char *start = src;
@@ -40,43 +37,6 @@ void sh_regex_split_alternatives(const char *src, struct sh_strv *out)
 		}
 	}
 	sh_strv_push(out, start);
-}
-
-char *sh_regex_literal_prefix(const char *src)
-{
-	struct sh_buf b = { 0 };
-	const char *s = src;
-
-	if (*s != '^')
-		return NULL;
-	s++;
-	for (;;) {
-		char lit;
-		const char *next;
-
-		if (*s == '\0')
-			break;
-		if (*s == '\\') {
-			/* Only escaped punctuation is a literal ("\." "\/"); anything
-			 * else (back-references, GNU classes) ends the literal part. */
-			if (!s[1] || !strchr(".[](){}*+?|^$\\/-_~,:;=!@#%&'\"<>", s[1]))
-				break;
-			lit = s[1];
-			next = s + 2;
-		} else if (strchr(ere_meta, *s)) {
-			break;
-		} else {
-			lit = *s;
-			next = s + 1;
-		}
-		if (*next == '*' || *next == '?' || *next == '{')
-			break; /* optional or counted: not part of every match */
-		sh_buf_putc(&b, lit);
-		if (*next == '+')
-			break;
-		s = next;
-	}
-	return sh_buf_take(&b);
 }
 
 static bool is_dir_entry(const struct dirent *d, const char *full)

@@ -12,13 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "policy/policy.h" /* sh_regex_literal_prefix */
 #include "util/str.h"
-
-/* The literal text every match of the anchored ERE branch `src` must start
- * with: "^/home/u/\\.config/(a|b)" -> "/home/u/.config/".  A character
- * followed by '*', '?' or '{' is not part of it; one followed by '+' is.
- * NULL if the branch is not anchored with '^'.  Returns a new string. */
-char *sh_regex_literal_prefix(const char *src);
 
 /* Split an ERE into its top-level alternatives ("a|b(c|d)" -> "a", "b(c|d)"),
  * respecting parentheses, brackets and escapes. */

@@ -18,6 +18,7 @@ void sh_filter_free(struct sh_filter *f)
 		return;
 	free(f->arg);
 	free(f->raw);
+	free(f->lit);
 	if (f->re) {
 		regfree(f->re);
 		free(f->re);
@@ -146,6 +147,102 @@ static bool subpath_matches(const char *base, const char *path)
 	return strncmp(base, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* Skips a bracket expression starting at s ('['); returns the byte after
+ * its closing ']', or NULL if unterminated. */
+static const char *skip_bracket(const char *s)
+{
+	s++;
+	if (*s == '^')
+		s++;
+	if (*s == ']')
+		s++; /* a leading ']' is a member */
+	for (; *s && *s != ']'; s++) {
+		if (*s == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			char t = s[1];
+			for (s += 2; *s && !(*s == t && s[1] == ']'); s++)
+				;
+			if (!*s)
+				return NULL;
+			s++; /* at the ']' closing [:class:] */
+		}
+	}
+	return *s ? s + 1 : NULL;
+}
+
+/* ERE metacharacters that end the literal part. */
+static const char ere_meta[] = ".[](){}*+?|^$";
+
+char *sh_regex_literal_prefix(const char *src)
+{
+	struct sh_buf b = { 0 };
+	const char *s = src;
+
+	if (*s != '^')
+		return NULL;
+	s++;
+	for (;;) {
+		char lit;
+		const char *next;
+
+		if (*s == '\0')
+			break;
+		if (*s == '\\') {
+			/* Only escaped punctuation is a literal ("\." "\/"); anything
+			 * else (back-references, GNU operators such as \w \< \`)
+			 * ends the literal part. */
+			if (!s[1] || !strchr(".[](){}*+?|^$\\/-_~,:;=!@#%&\"", s[1]))
+				break;
+			lit = s[1];
+			next = s + 2;
+		} else if (strchr(ere_meta, *s)) {
+			break;
+		} else {
+			lit = *s;
+			next = s + 1;
+		}
+		if (*next == '*' || *next == '?' || *next == '{')
+			break; /* optional or counted: not part of every match */
+		sh_buf_putc(&b, lit);
+		if (*next == '+')
+			break;
+		s = next;
+	}
+	return sh_buf_take(&b);
+}
+
+char *sh_regex_match_prefix(const char *src)
+{
+	int depth = 0;
+
+	if (!src || src[0] != '^')
+		return NULL;
+	/* "^a|b": the anchor and the text belong to one alternative only. */
+	for (const char *s = src; *s;) {
+		if (*s == '\\') {
+			if (!s[1])
+				return NULL;
+			s += 2;
+		} else if (*s == '[') {
+			if (!(s = skip_bracket(s)))
+				return NULL;
+		} else {
+			if (*s == '(')
+				depth++;
+			else if (*s == ')')
+				depth--;
+			else if (*s == '|' && depth <= 0)
+				return NULL;
+			s++;
+		}
+	}
+	char *lit = sh_regex_literal_prefix(src);
+	if (lit && !*lit) {
+		free(lit);
+		lit = NULL;
+	}
+	return lit;
+}
+
 bool sh_filter_matches_path(const struct sh_filter *f, const char *path)
 {
 	switch (f->kind) {
@@ -156,7 +253,11 @@ bool sh_filter_matches_path(const struct sh_filter *f, const char *path)
 	case SH_F_PREFIX:
 		return sh_str_starts(path, f->arg);
 	case SH_F_REGEX:
-		return f->re && regexec(f->re, path, 0, NULL, 0) == 0;
+		if (!f->re)
+			return false;
+		if (f->lit && strncmp(path, f->lit, f->litlen) != 0)
+			return false; /* cheap "no" for most paths */
+		return regexec(f->re, path, 0, NULL, 0) == 0;
 	case SH_F_REQUIRE_ALL:
 		for (size_t i = 0; i < f->nchildren; i++)
 			if (!sh_filter_matches_path(&f->children[i], path))

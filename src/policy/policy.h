@@ -47,6 +47,8 @@ struct sh_filter {
 	enum sh_net_kind net_kind; /* SH_F_REMOTE / SH_F_LOCAL only */
 	char *arg;                 /* path / regex source / address, already string-evaluated */
 	regex_t *re;               /* SH_F_REGEX: compiled, owned */
+	char *lit;                 /* SH_F_REGEX: what every match starts with, or NULL */
+	size_t litlen;
 	struct sh_filter *children;
 	size_t nchildren;
 	char *raw;                 /* SH_F_OTHER: the source s-expression text */
@@ -123,5 +125,14 @@ struct sh_verdict sh_policy_check(const struct sh_policy *p, const char *query_o
 /* Does filter f match path?  (Path filters and require-* combinations; network
  * and macOS-only filters never match a path.) */
 bool sh_filter_matches_path(const struct sh_filter *f, const char *path);
+/* The literal text every match of the anchored ERE branch `src` must start
+ * with: "^/home/u/\\.config/(a|b)" -> "/home/u/.config/".  A character
+ * followed by '*', '?' or '{' is not part of it; one followed by '+' is.
+ * NULL if the branch is not anchored with '^'.  Returns a new string. */
+char *sh_regex_literal_prefix(const char *src);
+/* The same for a whole regex: what every match of src begins with, or NULL
+ * when nothing can be told (not anchored, a top-level alternative, no
+ * literal).  Lets matchers skip regexec for paths that cannot match. */
+char *sh_regex_match_prefix(const char *src);
 
 #endif

@@ -182,6 +182,7 @@ static void filter_copy(struct sh_filter *dst, const struct sh_filter *src)
 	dst->arg = src->arg ? sh_xstrdup(src->arg) : NULL;
 	dst->raw = src->raw ? sh_xstrdup(src->raw) : NULL;
 	dst->re = NULL;
+	dst->lit = src->lit ? sh_xstrdup(src->lit) : NULL;
 	dst->children = NULL;
 	/* It compiled once; failing now can only be out of memory. */
 	if (src->re && regex_compile(&dst->re, src->arg, why, sizeof(why)) < 0) {
@@ -494,15 +495,18 @@ fail:
 static int check_path(struct comp *c, const struct scope *sc, const struct sh_sexp *at,
 		      const char *form, const char *path)
 {
-	char q[120];
+	char q[120]; /* quoted only for a message: this runs for every path filter */
 
-	quote_short(q, sizeof(q), path);
-	if (path[0] != '/')
+	if (path[0] != '/') {
+		quote_short(q, sizeof(q), path);
 		return fail_at(c, sc, at, "%s: path must be absolute (start with '/'), got %s",
 			       form, q);
-	if (sh_has_ctl(path))
+	}
+	if (sh_has_ctl(path)) {
+		quote_short(q, sizeof(q), path);
 		return fail_at(c, sc, at, "%s: control characters are not allowed in paths, "
 			       "got %s", form, q);
+	}
 	if (strlen(path) > MAX_PATH_ARG)
 		return fail_at(c, sc, at, "%s: path longer than %d bytes", form, MAX_PATH_ARG);
 	return 0;
@@ -648,13 +652,14 @@ static int bi_regex(struct comp *c, const struct scope *sc, const struct sh_sexp
 	(void)w;
 	if (eval_string(c, sc, x, 1, &src) < 0)
 		return -1;
-	quote_short(q, sizeof(q), src);
 	if (strlen(src) > MAX_REGEX || regex_cost(src) > REGEX_COST_MAX) {
+		quote_short(q, sizeof(q), src);
 		free(src);
 		return fail_at(c, sc, &x->items[1], "%s: regex %s is too long or repeats too much "
 			       "(nested or stacked repetitions)", x->items[0].text, q);
 	}
 	if (has_backref(src)) {
+		quote_short(q, sizeof(q), src);
 		free(src);
 		return fail_at(c, sc, &x->items[1], "%s: regex %s uses a backreference "
 			       "(\\1 ... \\9), which is not supported", x->items[0].text, q);
@@ -664,12 +669,15 @@ static int bi_regex(struct comp *c, const struct scope *sc, const struct sh_sexp
 		return -1;
 	}
 	if (regex_compile(&re, src, why, sizeof(why)) < 0) {
+		quote_short(q, sizeof(q), src);
 		free(src);
 		return fail_at(c, sc, &x->items[1], "%s: invalid regular expression %s: %s",
 			       x->items[0].text, q, why);
 	}
 	set_filter(out, SH_F_REGEX, src, x);
 	out->f.re = re;
+	out->f.lit = sh_regex_match_prefix(src);
+	out->f.litlen = out->f.lit ? strlen(out->f.lit) : 0;
 	return 0;
 }
 
@@ -930,7 +938,7 @@ static int net_address(struct comp *c, const struct scope *sc, const struct sh_s
 	} else if (eval_string(c, sc, x, 2, &addr) < 0) {
 		return -1;
 	}
-	quote_short(q, sizeof(q), addr);
+	quote_short(q, sizeof(q), addr); /* a few per profile: cheap enough */
 	if (kind == SH_NET_DOMAIN) {
 		char *norm = normalize_domain(addr, &why);
 		free(addr);
