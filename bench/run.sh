@@ -18,8 +18,10 @@
 # Workloads, inside vs outside, median of several runs, in rounds that
 #   alternate which side goes first: make -j2 of a generated 150-file C
 #   project (cleaned before every run) and git status in a generated
-#   20k-file repository (the workdir).  Overhead inside/outside - 1, target
-#   <= 3%.
+#   20k-file repository (the workdir), the latter twice: inside one running
+#   session (hyperfine runs in the sandbox: what an agent's git commands
+#   cost) and one session per command (start-up and the post-session audit
+#   included).  Overhead inside/outside - 1, target <= 3%.
 # Everything generated lives in BUILD/bench/ and is removed at the end.
 #
 # Internal: bench/run.sh --startup SAFEHOUSE WORKDIR OUT.json [firejail]
@@ -154,6 +156,19 @@ if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
 		(cd "$BENCH/repo" && hyperfine -N --style none --warmup 3 --runs 10 \
 			--export-json "$BENCH/json/git-$r.json" "$a" "$b") >/dev/null 2>"$BENCH/git.err" ||
 			{ cat "$BENCH/git.err" >&2; die "git workload failed"; }
+		# The agent's view: one session, many git commands inside it
+		# (hyperfine itself runs in the sandbox; its JSON comes back on
+		# stdout, so nothing is written into the repository).
+		echo "bench: git status inside one session, round $r"
+		# (through a pipe: the sandbox cannot reopen a host file as /dev/stdout)
+		ins() { (cd "$BENCH/repo" && $SH -- hyperfine -N --style none --warmup 3 --runs 20 \
+			--export-json /dev/stdout "git status" 2>"$BENCH/git.err") |
+			cat >"$BENCH/json/gitsess-in-$r.json" && [ -s "$BENCH/json/gitsess-in-$r.json" ]; }
+		outs() { (cd "$BENCH/repo" && hyperfine -N --style none --warmup 3 --runs 20 \
+			--export-json /dev/stdout "git status") >"$BENCH/json/gitsess-out-$r.json" \
+			2>"$BENCH/git.err"; }
+		if [ $((r % 2)) = 1 ]; then outs && ins; else ins && outs; fi ||
+			{ cat "$BENCH/git.err" >&2; die "git in-session workload failed"; }
 	done
 	WORK="$BENCH/json"
 fi

@@ -1485,6 +1485,9 @@ void sh_profile_scan_meta(const char *text, size_t len, struct sh_profile_meta *
 {
 	bool in_string = false;
 
+	/* Every metadata key is spelled $$...$$: most profiles have none. */
+	if (!memmem(text, len, "$$", 2))
+		return;
 	/* A light lexer: ';' inside a string literal does not start a comment. */
 	for (size_t i = 0; i < len; i++) {
 		char ch = text[i];
