@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "enforce/supervise.h"
+#include "enforce/sockfactory.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
@@ -58,20 +59,24 @@ static int on_signal(pid_t cmd, int sig, int *status)
 	}
 }
 
-/* The loop with the creation supervisor: signals through a signalfd, polled
- * with the listener; one request answered per wake-up. */
-static int run_supervised(pid_t cmd, const sigset_t *set, struct sh_supervisor *sv)
+/* The loop with the creation supervisor and/or the publishing socket
+ * factory: signals through a signalfd, polled with their fds; one
+ * supervisor request answered per wake-up. */
+static int run_polled(pid_t cmd, const sigset_t *set, struct sh_supervisor *sv, int pubfd)
 {
 	int status = 255;
 	int sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0) {
 		sh_supervisor_free(sv); /* the filtered calls then fail (ENOSYS) */
+		if (pubfd >= 0)
+			close(pubfd); /* nothing is published: connections are closed */
 		return -1;
 	}
 	for (;;) {
-		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN },
-					{ .fd = sh_supervisor_fd(sv), .events = POLLIN } };
-		if (poll(pf, sv ? 2 : 1, sh_supervisor_timeout(sv)) < 0 && errno != EINTR)
+		struct pollfd pf[3] = { { .fd = sfd, .events = POLLIN },
+					{ .fd = sv ? sh_supervisor_fd(sv) : -1, .events = POLLIN },
+					{ .fd = pubfd, .events = POLLIN } };
+		if (poll(pf, 3, sh_supervisor_timeout(sv)) < 0 && errno != EINTR)
 			continue;
 		bool broken = sv && (pf[1].revents & POLLIN) && sh_supervisor_handle(sv) < 0;
 		if (sv && (broken || ((pf[1].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
@@ -82,10 +87,19 @@ static int run_supervised(pid_t cmd, const sigset_t *set, struct sh_supervisor *
 			sv = NULL;
 		}
 		sh_supervisor_tick(sv);
+		/* The forwarder asks for sockets; gone (session ending): stop. */
+		if (pubfd >= 0 && pf[2].revents &&
+		    ((pf[2].revents & (POLLHUP | POLLERR | POLLNVAL)) ||
+		     sh_sockfactory_serve(pubfd) < 0)) {
+			close(pubfd);
+			pubfd = -1;
+		}
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			if (on_signal(cmd, (int)si.ssi_signo, &status)) {
 				sh_supervisor_free(sv);
+				if (pubfd >= 0)
+					close(pubfd);
 				close(sfd);
 				return status;
 			}
@@ -99,6 +113,11 @@ int sh_init_run(pid_t cmd)
 
 int sh_init_run_supervised(pid_t cmd, struct sh_supervisor *sv)
 {
+	return sh_init_run_ex(cmd, sv, -1);
+}
+
+int sh_init_run_ex(pid_t cmd, struct sh_supervisor *sv, int pubfd)
+{
 	sigset_t set;
 	struct sigaction sa = { .sa_handler = nop };
 
@@ -111,8 +130,8 @@ int sh_init_run_supervised(pid_t cmd, struct sh_supervisor *sv)
 		sigaction(forwarded[i], &sa, NULL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	prctl(PR_SET_NAME, "safehouse-init", 0, 0, 0);
-	if (sv) {
-		int st = run_supervised(cmd, &set, sv);
+	if (sv || pubfd >= 0) {
+		int st = run_polled(cmd, &set, sv, pubfd);
 		if (st >= 0)
 			return st;
 	}

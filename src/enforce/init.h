@@ -8,6 +8,9 @@
 #define SH_INIT_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Signals init forwards to the command: SIGINT, SIGTERM, SIGHUP, SIGQUIT,
@@ -27,6 +30,9 @@ int sh_init_run(pid_t cmd);
  * NULL; freed here). */
 struct sh_supervisor;
 int sh_init_run_supervised(pid_t cmd, struct sh_supervisor *sv);
+/* The same, also answering the publishing socket factory's requests on
+ * pubfd (enforce/sockfactory.h; -1: none; closed here). */
+int sh_init_run_ex(pid_t cmd, struct sh_supervisor *sv, int pubfd);
 
 /* --network=filtered (set by the CLI before sh_sandbox_exec; cleared with
  * NULL).  Init creates a listening TCP socket on 127.0.0.1:plan->proxy_port
@@ -43,5 +49,27 @@ struct sh_net_hooks {
 	void *ctx;
 };
 void sh_sandbox_set_net_hooks(const struct sh_net_hooks *h);
+
+/* --publish (set by the CLI before sh_sandbox_exec; cleared with NULL).
+ * Only with a private network namespace (none, filtered; never full or
+ * fallback).  Init opens the socket factory (enforce/sockfactory.h) after lo
+ * is up and passes its fds to the launcher, which calls start(ctx, fds)
+ * once (the fds are closed by the launcher afterwards; start forks the
+ * forwarder).  stop(ctx) runs at session end, also when set-up failed after
+ * start.  The command's Landlock TCP rules let it bind (and connect to) the
+ * listed ports inside, or bind any port when bind_any (auto publishing); in
+ * mode none it gets AF_INET/AF_INET6 sockets (no raw, no ICMP), which only
+ * ever reach its own loopback. */
+#define SH_PUBLISH_MAX_PORTS 64 /* explicit published ports per session */
+struct sh_sockfactory_fds;
+struct sh_publish_hooks {
+	int (*start)(void *ctx, const struct sh_sockfactory_fds *fds, struct sh_err *e);
+	void (*stop)(void *ctx);
+	void *ctx;
+	const uint16_t *ports; /* the sandbox-side ports published */
+	size_t nports;
+	bool bind_any;
+};
+void sh_sandbox_set_publish_hooks(const struct sh_publish_hooks *h);
 
 #endif

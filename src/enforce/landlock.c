@@ -271,7 +271,7 @@ int sh_landlock_apply(const struct sh_landlock_config *c, struct sh_err *e)
 
 	attr.handled_access_fs = sh_landlock_handled_fs(abi);
 	if (c->restrict_tcp)
-		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
+		attr.handled_access_net = (c->bind_any ? 0 : LANDLOCK_ACCESS_NET_BIND_TCP) |
 					  LANDLOCK_ACCESS_NET_CONNECT_TCP;
 	if (c->scope_abstract_unix)
 		attr.scoped |= LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET;
@@ -297,6 +297,18 @@ int sh_landlock_apply(const struct sh_landlock_config *c, struct sh_err *e)
 			return sh_fail(e, SH_EXIT_SETUP, errno,
 				       "cannot add landlock rule for TCP port %u",
 				       (unsigned)c->connect_ports[i]);
+	}
+
+	/* Published ports (--publish): the command's listeners inside. */
+	for (size_t i = 0; c->restrict_tcp && !c->bind_any && i < c->nbind_ports; i++) {
+		struct sh_ll_net_port_attr np = {
+			.allowed_access = LANDLOCK_ACCESS_NET_BIND_TCP,
+			.port = c->bind_ports[i],
+		};
+		if (ll_add_rule(ruleset, SH_LL_RULE_NET_PORT, &np) < 0)
+			return sh_fail(e, SH_EXIT_SETUP, errno,
+				       "cannot add landlock bind rule for TCP port %u",
+				       (unsigned)c->bind_ports[i]);
 	}
 
 	/* ABI 7 audit logging: stay quiet for the rest of the launcher (same

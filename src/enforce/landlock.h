@@ -21,6 +21,9 @@ struct sh_landlock_config {
 	bool restrict_tcp;       /* handle TCP bind/connect (ABI >= 4) */
 	const uint16_t *connect_ports; /* allowed TCP connect ports when restrict_tcp */
 	size_t nports;
+	const uint16_t *bind_ports; /* allowed TCP bind ports when restrict_tcp (--publish) */
+	size_t nbind_ports;
+	bool bind_any;           /* restrict_tcp: connect only; bind is not handled */
 	bool scope_abstract_unix; /* ABI >= 6 */
 	bool scope_signal;        /* ABI >= 6 */
 };

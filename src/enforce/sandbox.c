@@ -31,12 +31,22 @@
 #include "enforce/mountns.h"
 #include "enforce/pty.h"
 #include "enforce/seccomp.h"
+#include "enforce/sockfactory.h"
 #include "enforce/supervise.h"
 #include "enforce/limits.h"
 #include "enforce/userns.h"
 #include "proxy/proxy.h"
 
 static struct sh_net_hooks net_hooks; /* sh_sandbox_set_net_hooks() */
+static struct sh_publish_hooks pub_hooks; /* sh_sandbox_set_publish_hooks() */
+
+void sh_sandbox_set_publish_hooks(const struct sh_publish_hooks *h)
+{
+	if (h)
+		pub_hooks = *h;
+	else
+		memset(&pub_hooks, 0, sizeof(pub_hooks));
+}
 
 void sh_sandbox_set_net_hooks(const struct sh_net_hooks *h)
 {
@@ -65,6 +75,8 @@ struct run {
 	pid_t launcher;
 	bool pty_inside;               /* init allocates the pty in the sandbox's devpts */
 	bool proxy;                    /* filtered with net hooks: init makes the listener */
+	bool publish;                  /* publish hooks, private netns: init's socket factory */
+	int pubfd;                     /* init's end of the socket factory channel */
 	int errfd;                     /* write end of the status pipe (O_CLOEXEC) */
 	int syncfd;                    /* init's end of the handshake socket */
 	int sup[2];                    /* listener socket: init's end, the command's end */
@@ -203,14 +215,24 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	/* c5. Landlock, from the same plan (second layer; the only one in
 	 * fallback mode). */
 	int abi = sh_landlock_abi(NULL);
-	uint16_t port = p->proxy_port;
+	/* TCP connect: the proxy (filtered) and the published ports inside;
+	 * bind: the published ports (or any, for auto publishing). */
+	uint16_t ports[1 + SH_PUBLISH_MAX_PORTS];
+	size_t nports = 0;
+	if (p->net == SH_NETMODE_FILTERED)
+		ports[nports++] = p->proxy_port;
+	for (size_t i = 0; r->publish && i < pub_hooks.nports && nports < 1 + SH_PUBLISH_MAX_PORTS; i++)
+		ports[nports++] = pub_hooks.ports[i];
 	struct sh_landlock_config ll = {
 		.rules = p->ll,
 		.nrules = p->nll,
 		.min_abi = r->opts->landlock_min_abi,
-		.restrict_tcp = p->net == SH_NETMODE_FILTERED,
-		.connect_ports = &port,
-		.nports = p->net == SH_NETMODE_FILTERED ? 1 : 0,
+		.restrict_tcp = p->net == SH_NETMODE_FILTERED || (r->publish && abi >= 4),
+		.connect_ports = ports,
+		.nports = nports,
+		.bind_ports = r->publish ? pub_hooks.ports : NULL,
+		.nbind_ports = r->publish ? pub_hooks.nports : 0,
+		.bind_any = r->publish && pub_hooks.bind_any,
 		/* ABI 6+.  Below that the pid/net namespaces are what keep
 		 * signals and abstract sockets in; doctor reports it. */
 		.scope_abstract_unix = abi >= 6,
@@ -230,7 +252,10 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	if (r->sup[1] >= 0 && sh_supervise_install(r->sup[1], &e) < 0)
 		child_die(r, &e);
 	/* c7. seccomp last: it may forbid calls the steps above needed. */
-	struct sh_seccomp_config sc = { .net = p->net };
+	/* Publishing in mode none: TCP/UDP sockets for listeners on the private
+	 * loopback (the namespace has no other interface). */
+	struct sh_seccomp_config sc = { .net = r->publish && p->net == SH_NETMODE_NONE
+						       ? SH_NETMODE_FILTERED : p->net };
 	if (sh_seccomp_apply(&sc, &e) < 0) {
 		if (strncmp(e.msg, "seccomp", 7) != 0)
 			sh_err_prefix(&e, "seccomp");
@@ -263,7 +288,7 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	bool pty_later = r->term->active && r->pty_inside;
 	bool filtered = r->proxy;
-	if (!pty_later && !filtered)
+	if (!pty_later && !filtered && !r->publish)
 		sh_closep(&r->syncfd);
 
 	/* i3. Nothing of the launcher's beyond what we need. */
@@ -303,6 +328,16 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 			child_die(r, &e);
 		}
 		close(l);
+		if (!pty_later && !r->publish)
+			sh_closep(&r->syncfd);
+	}
+	/* i5c. Publishing: the socket factory channel (and the namespace's
+	 * identity and /proc/net/tcp{,6}) to the launcher; init keeps its end
+	 * and answers requests while the command runs. */
+	if (r->publish) {
+		r->pubfd = sh_sockfactory_open(r->syncfd, &e);
+		if (r->pubfd < 0)
+			child_die(r, &e);
 		if (!pty_later)
 			sh_closep(&r->syncfd);
 	}
@@ -374,7 +409,7 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	}
 	if (r->term->active)
 		sh_term_close_slave(r->term);
-	_exit(sh_init_run_supervised(cmd, sv));
+	_exit(sh_init_run_ex(cmd, sv, r->pubfd));
 }
 
 /* Fallback mode: the command is the launcher's direct child. */
@@ -536,6 +571,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *      mapped to themselves), then release init
  *   6a. (filtered) receive the proxy listener init created in the new
  *       network namespace; start the proxy process (net hooks)
+ *   6a'. (publish) receive init's socket factory; start the forwarder
+ *       (publish hooks)
  *   6b. (pty inside) receive the pty master from init, configure it
  *   7. read the status pipe to EOF (= execve succeeded) or an error record
  *   8. relay pty and signals (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
@@ -544,6 +581,7 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   i1 PR_SET_PDEATHSIG(SIGKILL)  i2 handshake  i3 close inherited fds
  *   i4 pty slave on its tty fds, setsid  i5 hostname, lo up
  *   i5b (filtered) listener on 127.0.0.1:proxy_port, sent to the launcher
+ *   i5c (publish) socket factory channel, sent to the launcher
  *   i6 mount view + pivot_root  i6b pty from /dev/pts/ptmx, master to the
  *   launcher  i7 drop its capabilities
  *   i8 fork the command, then reap/forward until it exits
@@ -560,7 +598,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	struct sigaction sa_pipe_old, sa_chld_old, sa;
 	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 }, sfd = -1, ret = -1;
 	pid_t pid = -1;
-	bool proxy_started = false;
+	bool proxy_started = false, pub_started = false;
 
 	if (!plan || !plan->argv || !plan->argv[0] || !plan->envp)
 		return sh_fail(e, SH_EXIT_SETUP, EINVAL, "launch: the plan has no command");
@@ -571,6 +609,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	r.launcher = getpid();
 	r.errfd = r.syncfd = -1;
 	r.sup[0] = r.sup[1] = -1;
+	r.pubfd = -1;
 
 	/* Filtered without hooks (the library used without the CLI): the
 	 * private namespace and Landlock as usual, and no proxy at all. */
@@ -578,6 +617,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: filtered network needs a private "
 						   "network namespace");
 	r.proxy = plan->net == SH_NETMODE_FILTERED && net_hooks.start;
+	r.publish = plan->use_userns && plan->net != SH_NETMODE_FULL && pub_hooks.start;
 	if (sh_thread_count() > 1)
 		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "
 						   "single-threaded (run helpers such as the proxy "
@@ -673,6 +713,17 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 				close(l);
 			}
 		}
+		if (w == 0 && r.publish) {
+			/* 6a'. The socket factory; EOF: init failed. */
+			struct sh_sockfactory_fds f;
+			if (sh_sockfactory_recv(sync[0], &f) < 0)
+				w = 1;
+			else if (pub_hooks.start(pub_hooks.ctx, &f, e) < 0)
+				w = -1;
+			else
+				pub_started = true;
+			sh_sockfactory_fds_close(&f);
+		}
 		if (w == 0 && r.pty_inside && term.active) {
 			/* 6b. Init sends the master once the view exists; EOF
 			 * instead means it failed, and its record says why. */
@@ -720,6 +771,8 @@ out:
 	sh_term_close(&term);
 	if (proxy_started && net_hooks.stop)
 		net_hooks.stop(net_hooks.ctx); /* prints its summary: after the terminal */
+	if (pub_started && pub_hooks.stop)
+		pub_hooks.stop(pub_hooks.ctx);
 	if (sfd >= 0)
 		drain_signalfd(sfd); /* consumed here, not delivered to the caller */
 	sh_closep(&sfd);
