@@ -1441,6 +1441,8 @@ static void meta_apply(const char *kv, size_t n, struct sh_profile_meta *m)
 		push_list(&m->create_dirs, val, false);
 	else if (strcmp(key, "insert-args") == 0)
 		push_list(&m->insert_args, val, false);
+	else if (strcmp(key, "publish") == 0)
+		push_list(&m->publish, val, false);
 	else if (strcmp(key, "exec-env-default") == 0 && val[0] && val[0] != '=' &&
 		 strchr(val, '='))
 		sh_strv_push(&m->env_defaults, val);
@@ -1516,6 +1518,7 @@ void sh_profile_meta_free(struct sh_profile_meta *m)
 	sh_strv_free(&m->env_pass);
 	sh_strv_free(&m->create_dirs);
 	sh_strv_free(&m->insert_args);
+	sh_strv_free(&m->publish);
 }
 
 char *sh_sbpl_quote(const char *s)

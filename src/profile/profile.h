@@ -39,6 +39,8 @@ int sh_profile_compile(struct sh_profile_ctx *ctx, const char *source, const cha
  *   env-pass=SSH_AUTH_SOCK,XDG_RUNTIME_DIR        (host variables passed when included)
  *   create-dirs=/.codex,/.cache/codex             (agent state dirs under $HOME, created
  *                                                  0700 before a run if missing)
+ *   publish=1455                                  (loopback ports published when this
+ *                                                  agent profile is selected; --publish)
  * Unknown keys are ignored. */
 struct sh_profile_meta {
 	struct sh_strv requires;
@@ -48,6 +50,7 @@ struct sh_profile_meta {
 	struct sh_strv env_pass;    /* env-pass=NAME[,NAME]: host variables the profile needs */
 	struct sh_strv create_dirs; /* create-dirs=/.codex,...: $HOME-relative state dirs */
 	struct sh_strv insert_args; /* insert-args=-c,k=v: words after the agent's command word */
+	struct sh_strv publish;     /* publish=1455[,HOST:INSIDE]: ports the selected agent needs */
 };
 void sh_profile_scan_meta(const char *text, size_t len, struct sh_profile_meta *m);
 void sh_profile_meta_free(struct sh_profile_meta *m);
