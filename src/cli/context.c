@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/publish.h"
 #include "config/envbuild.h"
 #include "plan/plan.h"
 #include "policy/net.h"
@@ -206,6 +207,27 @@ static int add_domains(struct sh_strv *v, struct sh_strv *origins, const char *l
 	return 0;
 }
 
+/* "1455,8080:3000,auto": checked now (usage error naming origin), kept as
+ * given; cli/publish.c collects the entries for the run. */
+static int add_publish(struct sh_context *c, const char *list, const char *origin,
+		       struct sh_err *e)
+{
+	struct sh_pubspec s = { 0 };
+	int rc = 0;
+
+	/* with the earlier layers: a host port cannot go to two sandbox ports */
+	for (size_t i = 0; rc == 0 && i < c->publish.n; i++)
+		rc = sh_publish_parse(c->publish.v[i], c->publish_origins.v[i], false, &s, e);
+	if (rc == 0)
+		rc = sh_publish_parse(list, origin, false, &s, e);
+	sh_pubspec_free(&s);
+	if (rc < 0)
+		return -1;
+	sh_strv_push(&c->publish, list);
+	sh_strv_push(&c->publish_origins, origin);
+	return 0;
+}
+
 static int check_sandbox_value(const char *v, const char *origin, struct sh_err *e)
 {
 	if (strcmp(v, "read-only") == 0 || strcmp(v, "workspace-write") == 0 ||
@@ -247,8 +269,9 @@ static int apply_entry(struct sh_context *c, const struct sh_wdentry *en, const 
 		return add_domains(&c->allow_domains, &c->allow_domain_origins, v, origin, e);
 	if (strcmp(k, "deny-domains") == 0)
 		return add_domains(&c->deny_domains, &c->deny_domain_origins, v, origin, e);
-	return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not supported by this version of "
-		       "safehouse yet", origin, k);
+	if (strcmp(k, "publish") == 0)
+		return add_publish(c, v, origin, e);
+	return sh_fail(e, SH_EXIT_USAGE, 0, "%s: unknown key '%s'", origin, k);
 }
 
 static int apply_config(struct sh_context *c, const struct sh_wdconfig *kv, const char *base,
@@ -400,6 +423,10 @@ static int apply_requirements(struct sh_context *c, struct sh_err *e)
 			       "forbidden by the administrator's requirement "
 			       "forbid-danger-full-access at %s", c->sandbox_origin,
 			       r->forbid_danger.origin);
+	if (r->forbid_publish.value && c->publish.n)
+		return sh_fail(e, SH_EXIT_USAGE, 0, "publishing ports (publish %s from %s) is forbidden "
+			       "by the administrator's requirement forbid-publish at %s",
+			       c->publish.v[0], c->publish_origins.v[0], r->forbid_publish.origin);
 	char *what = sh_xasprintf("sandbox policy '%s' (from %s)", c->sandbox, c->sandbox_origin);
 	int rc = sh_req_check_allowed(&r->allowed_sandbox, "allowed-sandbox", c->sandbox, what, e);
 	free(what);
@@ -452,6 +479,9 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 	for (size_t i = 0; i < o->deny_domains.n; i++)
 		if (add_domains(&c->deny_domains, &c->deny_domain_origins, o->deny_domains.v[i],
 				"--deny-domains", e) < 0)
+			return -1;
+	for (size_t i = 0; i < o->publish.n; i++)
+		if (add_publish(c, o->publish.v[i], "--publish", e) < 0)
 			return -1;
 	for (size_t i = 0; i < o->enable.n; i++)
 		if (sh_features_parse(&c->cat, c->target, o->enable.v[i], "--enable", &c->features,
@@ -508,6 +538,8 @@ void sh_context_free(struct sh_context *c)
 	sh_strv_free(&c->allow_domain_origins);
 	sh_strv_free(&c->deny_domains);
 	sh_strv_free(&c->deny_domain_origins);
+	sh_strv_free(&c->publish);
+	sh_strv_free(&c->publish_origins);
 	free(c->deny_paths);
 	free(c->deny_origins);
 	sh_requirements_free(&c->req);

@@ -49,6 +49,9 @@ struct sh_context {
 	 * cli/netproxy.c) */
 	struct sh_strv allow_domains, allow_domain_origins;
 	struct sh_strv deny_domains, deny_domain_origins;
+	/* --publish and publish= values (comma lists, validated), with where
+	 * each came from; cli/publish.c adds the agent profile's */
+	struct sh_strv publish, publish_origins;
 	struct sh_requirements req;
 	char *sysconfdir;        /* SH_SYSCONFDIR, normally /etc/safehouse */
 	const char **deny_paths; /* views into req.deny_path, for assembly */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/netproxy.h"
+#include "cli/publish.h"
 #include "plan/plan.h"
 #include "policy/net.h"
 
@@ -177,6 +178,7 @@ void sh_explain(FILE *f, const struct sh_context *c, const struct sh_assembly *a
 	X(f, "policy: %zu rules from %zu sources; default %s\n", p->nrules, a->n,
 	  p->default_action == SH_ALLOW ? "allow" : "deny");
 	explain_network(f, c, p);
+	sh_publish_explain(f, c, a, sh_context_net_mode(c, p, NULL));
 	explain_ignored(f, p);
 	X(f, "run mode: %s\n", run_mode);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/publish.h"
 #include "config/wdconfig.h"
 #include "util/size.h"
 
@@ -260,6 +261,17 @@ static int set_network_log(struct sh_options *o, const char *v, struct sh_err *e
 	return 0;
 }
 
+static int set_publish(struct sh_options *o, const char *v, struct sh_err *e)
+{
+	struct sh_pubspec s = { 0 };
+	int rc = sh_publish_parse(v, "--publish", false, &s, e);
+
+	sh_pubspec_free(&s);
+	if (rc == 0)
+		sh_strv_push(&o->publish, v);
+	return rc;
+}
+
 static int set_audit(struct sh_options *o, const char *v, struct sh_err *e)
 {
 	if (strcmp(v, "off") != 0 && strcmp(v, "warn") != 0 && strcmp(v, "strict") != 0)
@@ -354,6 +366,9 @@ static const struct optdef optdefs[] = {
 	  "filtered mode: allowed names may resolve to loopback/private addresses" },
 	{ "network-log", ARG_REQUIRED, set_network_log, "FILE",
 	  "filtered mode: append every proxy decision to FILE" },
+	{ "publish", ARG_REQUIRED, set_publish, "PORT[:PORT]",
+	  "make a loopback listener inside reachable on the host's 127.0.0.1 (PORT, "
+	  "HOST:SANDBOX or auto; comma list, repeatable)" },
 	{ "audit", ARG_REQUIRED, set_audit, "MODE",
 	  "after the session, report planted persistence files: off, warn (default), strict" },
 	{ "max-procs", ARG_REQUIRED, set_max_procs, "N",
@@ -380,6 +395,7 @@ void sh_options_free(struct sh_options *o)
 	sh_strv_free(&o->env_pass);
 	sh_strv_free(&o->allow_domains);
 	sh_strv_free(&o->deny_domains);
+	sh_strv_free(&o->publish);
 	free(o->network_log);
 	free(o->workdir);
 	free(o->env_file);

@@ -41,6 +41,7 @@ struct sh_options {
 	struct sh_strv deny_domains;
 	bool allow_private_network;
 	char *network_log;          /* --network-log=FILE */
+	struct sh_strv publish;     /* raw "1455,8080:3000,auto" values (validated) */
 	char *audit;                /* off, warn (default), strict */
 	char *max_procs;            /* --max-procs=N */
 	char *max_memory;           /* --max-memory=SIZE */

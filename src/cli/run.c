@@ -11,6 +11,7 @@
 
 #include "audit/audit.h"
 #include "cli/netproxy.h"
+#include "cli/publish.h"
 #include "config/envbuild.h"
 #include "enforce/harden.h"
 #include "enforce/limits.h"
@@ -227,6 +228,8 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 	struct sh_plan plan;
 	struct sh_plan_notes notes = { 0 };
 	struct sh_netproxy np;
+	struct sh_publisher pub;
+	bool published = false;
 	bool proxy = false;
 	int rc = make_plan(c, a, p, fallback, &plan, &notes, e);
 
@@ -244,8 +247,22 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 		}
 	}
 	if (rc == 0) {
+		/* --publish: the host ports are bound now (a busy one fails the
+		 * run before anything starts); the forwarder is forked by the
+		 * launcher once init has opened its socket factory. */
+		struct sh_publish_hooks h;
+		published = true;
+		rc = sh_publish_prepare(&pub, c, a, &plan, e);
+		sh_publish_hooks(&pub, &h);
+		sh_sandbox_set_publish_hooks(&h);
+	}
+	if (rc == 0) {
 		plan.limits = lim;
 		rc = sh_sandbox_exec(&plan, e);
+	}
+	if (published) {
+		sh_sandbox_set_publish_hooks(NULL);
+		sh_publish_free(&pub);
 	}
 	if (proxy) {
 		sh_sandbox_set_net_hooks(NULL);

@@ -16,7 +16,7 @@
 static const char *const req_keys[] = {
 	"allowed-network", "allowed-sandbox", "allowed-enable", "forbidden-enable",
 	"append-profile",  "deny-path",       "deny-domains",   "forbid-env",
-	"forbid-danger-full-access", NULL,
+	"forbid-danger-full-access", "forbid-publish", NULL,
 };
 
 static void list_add(struct sh_req_list *l, const char *value, const char *origin)
@@ -132,6 +132,8 @@ static int apply_entry(struct sh_requirements *r, const struct sh_wdentry *en, c
 	}
 	if (strcmp(k, "forbid-env") == 0)
 		return set_bool(&r->forbid_env, k, v, origin, e);
+	if (strcmp(k, "forbid-publish") == 0)
+		return set_bool(&r->forbid_publish, k, v, origin, e);
 	return set_bool(&r->forbid_danger, k, v, origin, e);
 }
 
@@ -207,6 +209,7 @@ void sh_requirements_free(struct sh_requirements *r)
 	list_free(&r->deny_domains);
 	item_free(&r->forbid_env);
 	item_free(&r->forbid_danger);
+	item_free(&r->forbid_publish);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -232,7 +235,8 @@ size_t sh_requirements_count(const struct sh_requirements *r)
 {
 	return r->allowed_network.n + r->allowed_sandbox.n + r->allowed_enable.n +
 	       r->forbidden_enable.n + r->append_profile.n + r->deny_path.n + r->deny_domains.n +
-	       (r->forbid_env.value != NULL) + (r->forbid_danger.value != NULL);
+	       (r->forbid_env.value != NULL) + (r->forbid_danger.value != NULL) +
+	       (r->forbid_publish.value != NULL);
 }
 
 static void print_list(FILE *f, const char *prefix, const char *key, const struct sh_req_list *l)
@@ -256,4 +260,6 @@ void sh_requirements_print(const struct sh_requirements *r, const char *prefix, 
 		fprintf(f, "%sforbid-env=true (%s)\n", prefix, r->forbid_env.origin);
 	if (r->forbid_danger.value)
 		fprintf(f, "%sforbid-danger-full-access=true (%s)\n", prefix, r->forbid_danger.origin);
+	if (r->forbid_publish.value)
+		fprintf(f, "%sforbid-publish=true (%s)\n", prefix, r->forbid_publish.origin);
 }

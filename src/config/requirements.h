@@ -37,6 +37,8 @@ struct sh_requirements {
 	struct sh_req_list deny_domains;     /* mandatory denied destinations */
 	struct sh_req_item forbid_env;       /* value "true" when set */
 	struct sh_req_item forbid_danger;    /* forbid-danger-full-access=true */
+	struct sh_req_item forbid_publish;   /* forbid-publish=true: no --publish, no publish=,
+					      * no profile's $$publish$$ */
 };
 
 /* Load dir/requirements.  Returns 1 loaded, 0 absent or ignored (r->ignored

@@ -40,8 +40,8 @@ printf 'network=filtered\n' > "$UC"
 run "$S" --explain --stdout -- true
 check "network=filtered in a config is honoured, with file:line" '[ $RC -eq 0 ] && has "$ERR" "network: filtered (explicit setting: $UC:1)"'
 printf 'publish=1455\n' > "$UC"
-run "$S" --stdout -- true
-check "a key this version cannot honour fails with file:line" '[ $RC -eq 1 ] && has "$ERR" "$UC:1" && has "$ERR" "not supported"'
+run "$S" --explain --stdout -- true
+check "publish= in a config is honoured, with file:line" '[ $RC -eq 0 ] && has "$ERR" "publish: host 127.0.0.1:1455 -> sandbox 127.0.0.1:1455 (from $UC:1)"'
 printf 'colour=blue\n' > "$UC"
 run "$S" --stdout -- true
 check "an unknown key in the user config fails with file:line" '[ $RC -eq 1 ] && has "$ERR" "$UC:1"'
