@@ -127,3 +127,49 @@ TEST(options_value_flags_are_independent)
 	CHECK_STR(o.network, "none");
 	sh_options_free(&o);
 }
+
+TEST(options_publish_values)
+{
+	struct sh_options o;
+	struct sh_err e = { 0 };
+	char *argv[] = { "safehouse", "--publish=1455", "--publish", "8080:3000, 9000 ,auto",
+			 "--publish=65535:1", "cmd", NULL };
+	CHECK_INT(parse(&o, &e, argv), ==, 0);
+	CHECK_INT(o.publish.n, ==, 3); /* kept as given, in order; validated */
+	CHECK_STR(o.publish.v[0], "1455");
+	CHECK_STR(o.publish.v[1], "8080:3000, 9000 ,auto");
+	CHECK_STR(o.publish.v[2], "65535:1");
+	CHECK_STR(o.argv[0], "cmd");
+	sh_options_free(&o);
+}
+
+TEST(options_publish_errors)
+{
+	static const char *const bad[] = { "--publish=0",     "--publish=65536", "--publish=abc",
+					   "--publish=1:2:3", "--publish=80:",   "--publish=:80",
+					   "--publish=-1",    "--publish=+80",   "--publish=8080 9000",
+					   "--publish=",      "--publish=,",     "--publish=Auto",
+					   "--publish=1\n2" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sh_options o;
+		struct sh_err e = { 0 };
+		char *argv[] = { "safehouse", (char *)bad[i], "cmd", NULL };
+		CHECK_INT(parse(&o, &e, argv), ==, -1);
+		CHECK_INT(e.exit_code, ==, SH_EXIT_USAGE);
+		CHECK_CONTAINS(e.msg, "--publish");
+		CHECK_INT(o.publish.n, ==, 0);
+		sh_options_free(&o);
+	}
+	/* one host port cannot go to two sandbox ports (across flags and layers:
+	 * cli/context.c checks the accumulated values) */
+	struct sh_options o;
+	struct sh_err e = { 0 };
+	char *a1[] = { "safehouse", "--publish=8080:1,8080:2", NULL };
+	CHECK_INT(parse(&o, &e, a1), ==, -1);
+	CHECK_CONTAINS(e.msg, "host port 8080 is already published to sandbox port 1");
+	sh_options_free(&o);
+	char *a2[] = { "safehouse", "--publish", NULL };
+	CHECK_INT(parse(&o, &e, a2), ==, -1);
+	CHECK_CONTAINS(e.msg, "needs a value");
+	sh_options_free(&o);
+}
