@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "cli/dbusproxy.h"
 #include "cli/netproxy.h"
 #include "cli/publish.h"
 #include "config/envbuild.h"
@@ -230,11 +231,15 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 	struct sh_netproxy np;
 	struct sh_publisher pub;
 	bool published = false;
+	struct sh_dbusproxy dp;
 	bool proxy = false;
 	int rc = make_plan(c, a, p, fallback, &plan, &notes, e);
 
+	sh_dbusproxy_init(&dp);
 	if (rc == 0 && c->opt->explain)
 		print_notes(stderr, &notes);
+	if (rc == 0) /* keychain: the Secret Service through a filtered D-Bus proxy */
+		rc = sh_dbusproxy_setup(&dp, c, a, &plan, e);
 	if (rc == 0 && plan.net == SH_NETMODE_FILTERED) {
 		/* The rules are checked and --network-log opened before
 		 * anything starts; the proxy itself is forked by the launcher
@@ -268,6 +273,7 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 		sh_sandbox_set_net_hooks(NULL);
 		sh_netproxy_free(&np);
 	}
+	sh_dbusproxy_stop(&dp);
 	sh_plan_notes_free(&notes);
 	sh_plan_free(&plan);
 	return rc;
