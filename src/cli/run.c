@@ -13,6 +13,7 @@
 #include "cli/dbusproxy.h"
 #include "cli/netproxy.h"
 #include "cli/publish.h"
+#include "cli/x11auth.h"
 #include "config/envbuild.h"
 #include "enforce/harden.h"
 #include "enforce/limits.h"
@@ -232,14 +233,18 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 	struct sh_publisher pub;
 	bool published = false;
 	struct sh_dbusproxy dp;
+	struct sh_x11auth xa;
 	bool proxy = false;
 	int rc = make_plan(c, a, p, fallback, &plan, &notes, e);
 
 	sh_dbusproxy_init(&dp);
+	sh_x11auth_init(&xa);
 	if (rc == 0 && c->opt->explain)
 		print_notes(stderr, &notes);
 	if (rc == 0) /* keychain: the Secret Service through a filtered D-Bus proxy */
 		rc = sh_dbusproxy_setup(&dp, c, a, &plan, e);
+	if (rc == 0) /* x11: the display's cookie alone */
+		rc = sh_x11auth_setup(&xa, c, a, &plan, e);
 	if (rc == 0 && plan.net == SH_NETMODE_FILTERED) {
 		/* The rules are checked and --network-log opened before
 		 * anything starts; the proxy itself is forked by the launcher
@@ -274,6 +279,7 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 		sh_netproxy_free(&np);
 	}
 	sh_dbusproxy_stop(&dp);
+	sh_x11auth_stop(&xa);
 	sh_plan_notes_free(&notes);
 	sh_plan_free(&plan);
 	return rc;
