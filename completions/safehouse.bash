@@ -12,9 +12,9 @@ _safehouse_features='chromium clipboard cloud-credentials docker gpu keychain ku
 
 # Options that take their value as the next word when written without '='.
 # --env is not among them: alone it means "the whole environment".
-_safehouse_value_opts=' --add-dirs --add-dirs-ro --workdir --enable --append-profile --env-pass --output --target --profiles-dir --sandbox --network --allow-domains --deny-domains --network-log --audit --max-procs --max-memory '
+_safehouse_value_opts=' --add-dirs --add-dirs-ro --workdir --enable --append-profile --env-pass --output --target --profiles-dir --sandbox --network --allow-domains --deny-domains --network-log --publish --audit --max-procs --max-memory '
 
-_safehouse_options='--add-dirs= --add-dirs-ro= --workdir= --enable= --append-profile= --trust-workdir-config --trust-workdir-config= --always-trust-workdir-config --always-trust-workdir-config= --allow-workdir-config-writes --allow-profile-writes --allow-agent-config-writes --env --env= --env-pass= --output= --stdout --explain --target= --profiles-dir= --print-plan --sandbox= --network= --allow-domains= --deny-domains= --allow-private-network --network-log= --audit= --max-procs= --max-memory= --help --version'
+_safehouse_options='--add-dirs= --add-dirs-ro= --workdir= --enable= --append-profile= --trust-workdir-config --trust-workdir-config= --always-trust-workdir-config --always-trust-workdir-config= --allow-workdir-config-writes --allow-profile-writes --allow-agent-config-writes --env --env= --env-pass= --output= --stdout --explain --target= --profiles-dir= --print-plan --sandbox= --network= --allow-domains= --deny-domains= --allow-private-network --network-log= --publish= --audit= --max-procs= --max-memory= --help --version'
 
 # _safehouse_list SEP VALUE WORD...: complete the last SEP-separated item of
 # VALUE from WORD..., keeping the items before it.
@@ -58,6 +58,7 @@ _safehouse_value() {
 	--sandbox) compgen -W 'read-only workspace-write danger-full-access' -- "$val" ;;
 	--network) compgen -W 'none filtered full' -- "$val" ;;
 	--network-log) compgen -f -- "$val" ;;
+	--publish) _safehouse_list , "$val" auto 1455 ;;
 	--audit) compgen -W 'off warn strict' -- "$val" ;;
 	--trust-workdir-config | --always-trust-workdir-config) compgen -W 'true false' -- "$val" ;;
 	*) ;;

@@ -11,7 +11,7 @@ set -l __safehouse_features chromium clipboard cloud-credentials docker gpu keyc
 
 # Options whose value may be the next word.  --env is not one: alone it means
 # "the whole environment".
-set -g __safehouse_value_opts --add-dirs --add-dirs-ro --workdir --enable --append-profile --env-pass --output --target --profiles-dir --sandbox --network --allow-domains --deny-domains --network-log --audit --max-procs --max-memory
+set -g __safehouse_value_opts --add-dirs --add-dirs-ro --workdir --enable --append-profile --env-pass --output --target --profiles-dir --sandbox --network --allow-domains --deny-domains --network-log --publish --audit --max-procs --max-memory
 
 # Where the cursor is: "options" (no command yet), "why" (the why command's
 # own arguments), "doctor", or "command" (the sandboxed command's words).
@@ -131,6 +131,7 @@ complete -c safehouse -n $o -l allow-domains -x -d 'Filtered mode: also allow th
 complete -c safehouse -n $o -l deny-domains -x -d 'Filtered mode: refuse these destinations'
 complete -c safehouse -n $o -l allow-private-network -d 'Filtered mode: allow private and loopback addresses'
 complete -c safehouse -n $o -l network-log -r -F -d 'Filtered mode: log every proxy decision'
+complete -c safehouse -n $o -l publish -x -a 'auto 1455' -d 'Make a loopback listener inside reachable on the host'
 complete -c safehouse -n $o -l audit -x -a 'off warn strict' -d 'Post-session audit'
 complete -c safehouse -n $o -l max-procs -x -d 'Process limit'
 complete -c safehouse -n $o -l max-memory -x -d 'Memory limit (e.g. 2G)'
