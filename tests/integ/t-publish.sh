@@ -102,8 +102,9 @@ if wait_free 1455; then
 		'[ "$BODY" = "hello from inside the sandbox" ] && has "$ERR" "network: filtered"'
 	check "codex: --explain names the port and the profile it came from" \
 		'has "$ERR" "publish: host 127.0.0.1:1455 -> sandbox 127.0.0.1:1455 (from profile 60-agents/codex.sb"'
+	# (by pid: a concurrent test run may hold 1455 by now)
 	check "codex: after the session no host listener on 1455 and no forwarder" \
-		'[ $RC -eq 0 ] && ! listening 1455 && [ -n "$FWD" ] && ! kill -0 "$FWD" 2>/dev/null'
+		'[ $RC -eq 0 ] && [ -n "$FWD" ] && ! kill -0 "$FWD" 2>/dev/null && hasnt "$(ss -ltnpH "sport = :1455" 2>/dev/null)" "pid=$FWD,"'
 else
 	not_ok "codex: port 1455 stayed busy on the host for 60 s"
 fi
