@@ -10,14 +10,16 @@
 #    was set up before and with a fresh HOME; its policy-bearing files are
 #    read-only inside and its state directory writable.
 # 3. Real agent turns against tests/agents/fake-model-server.js on the host's
-#    127.0.0.1: Codex (custom model provider, Responses API) and Claude Code
+#    loopback: Codex (custom model provider, Responses API) and Claude Code
 #    (ANTHROPIC_BASE_URL).  The server scripts shell tool calls: read the
 #    planted ~/.ssh/id_ed25519, create a file in the workdir, write a policy
-#    file.  These runs use --enable=network (host network) because the
-#    sandbox's own network namespace cannot reach the host's loopback; the
-#    filtering proxy will replace that.  Nothing leaves loopback: the agents
-#    are pointed at the fake server, told to skip non-essential traffic, and
-#    given a dead proxy (127.0.0.1:9) for anything else.
+#    file.  Claude Code's turn and one Codex turn run in the agents' default
+#    network mode, --network=filtered: through the built-in proxy, the fake
+#    server named by the host's name (it resolves to 127.0.0.1) and allowed
+#    with --allow-domains=HOST:PORT --allow-private-network.  The other Codex
+#    turns use --enable=network (host network) with a dead proxy
+#    (127.0.0.1:9) for anything else.  Nothing leaves loopback: the agents
+#    are pointed at the fake server and told to skip non-essential traffic.
 # 4. Toolchains inside (under Codex's profile): npm install of a local
 #    package, pip install --target of a local wheel, a venv, cargo build
 #    --offline, go build, git commit, make.
@@ -287,19 +289,27 @@ else
 	skip "codex turn" "codex is not installed"
 fi
 
-# --- Claude Code turn (ANTHROPIC_BASE_URL points at the fake server)
+# --- Claude Code turn (ANTHROPIC_BASE_URL points at the fake server), in
+# claude's default network mode: --network=filtered, through the built-in
+# proxy (Claude Code honours HTTP(S)_PROXY), the fake server named by the
+# host's name as for the codex proxy turn above.
 if [ -x "$BIN/claude" ]; then
 	cd "$W" || exit 1
 	cp "$H/.claude/settings.json" "$T/claude-settings.saved"
-	if start_server claude '{"commands": ["cat ~/.ssh/id_ed25519", "echo made-by-claude > made-by-claude.txt", "echo {\\\"hooks\\\":{}} > ~/.claude/settings.json"], "final": "claude-turn-done"}'; then
-		# shellcheck disable=SC2086
-		run env HOME="$H" PATH="$SYS_PATH" timeout 300 "$S" --enable=network --add-dirs-ro="$AG" -- \
-			ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" ANTHROPIC_API_KEY=sk-ant-fake \
+	HN=$(hostname)
+	if ! getent hosts "$HN" | grep -q '^127\.'; then
+		not_ok "claude turn: the host name $HN must resolve to loopback"
+	elif start_server claude '{"commands": ["cat ~/.ssh/id_ed25519", "echo made-by-claude > made-by-claude.txt", "echo {\\\"hooks\\\":{}} > ~/.claude/settings.json"], "final": "claude-turn-done"}'; then
+		run env HOME="$H" PATH="$SYS_PATH" timeout 300 "$S" --explain --add-dirs-ro="$AG" \
+			--allow-domains="$HN:$PORT" --allow-private-network --network-log="$T/claude-net.log" -- \
+			ANTHROPIC_BASE_URL="http://$HN:$PORT" ANTHROPIC_API_KEY=sk-ant-fake \
 			CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 \
-			$DEADPROXY "$BIN/claude" -p "Follow the scripted steps." --allowedTools Bash </dev/null
+			"$BIN/claude" -p "Follow the scripted steps." --allowedTools Bash </dev/null
 		stop_server
-		check "claude -p turn against the fake server completes" \
-			'[ $RC -eq 0 ] && has "$OUT" "claude-turn-done" && [ $(grep -c "/v1/messages" "$LOG") -ge 3 ]'
+		check "claude -p turn through the filtered proxy (its default mode) completes" \
+			'[ $RC -eq 0 ] && has "$OUT" "claude-turn-done" && has "$ERR" "network: filtered" && [ $(grep -c "/v1/messages" "$LOG") -ge 3 ]'
+		check "claude: its requests went through the proxy, to the fake server only" \
+			'grep -q "allow http $HN:$PORT" "$T/claude-net.log" && [ -z "$(grep " allow " "$T/claude-net.log" | grep -v " $HN:$PORT ")" ]'
 		check "claude: the planted key never reached the model server" \
 			'[ -s "$LOG" ] && ! grep -q "$KEY" "$LOG" && ! grep -q "BEGIN OPENSSH" "$LOG"'
 		check "claude: the key read was refused inside (tool result says so)" \
