@@ -159,6 +159,67 @@ check "publishing the host service's port number reaches the sandbox's port, nev
 check "after the session: no host listener on $HP or $P2, no forwarder" \
 	'[ $RC -eq 0 ] && ! listening "$HP" && ! listening "$P2" && [ -n "$FWD" ] && ! kill -0 "$FWD" 2>/dev/null'
 
+# ------------------------------------- bulk both ways and half-close, mode none
+# Inside: a server that reads a connection to EOF and answers with the bytes
+# reversed (so the client's FIN must cross the forwarder before any answer),
+# until it is sent "quit".  Host: 4 MiB through it, checked byte for byte.
+cat > "$W/echo.py" <<'PY'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    data = bytearray()
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        data += b
+    c.sendall(bytes(reversed(data)))
+    c.close()
+    if data == b"quit":
+        break
+PY
+cat > "$T/client.py" <<'PY'
+import os, socket, sys, time
+port = int(sys.argv[1])
+def xfer(payload):
+    c = socket.create_connection(("127.0.0.1", port), timeout=20)
+    c.sendall(payload)
+    c.shutdown(socket.SHUT_WR)
+    out = bytearray()
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        out += b
+    c.close()
+    return bytes(out)
+for _ in range(100):  # until the server inside listens
+    try:
+        if xfer(b"ping") == b"gnip":
+            break
+    except OSError:
+        pass
+    time.sleep(0.1)
+else:
+    print("server-never-answered"); sys.exit(1)
+big = os.urandom(4 << 20)
+print("bulk-ok" if xfer(big) == big[::-1] else "bulk-mismatch")
+print("empty-ok" if xfer(b"") == b"" else "empty-mismatch")
+xfer(b"quit")
+PY
+EP=$(free_port)
+"$S" --network=none --publish="$EP" -- "$PY" "$W/echo.py" "$EP" >"$T/echo.out" 2>"$T/echo.err" &
+L=$!
+PIDS="$PIDS $L"
+run timeout 120 "$PY" "$T/client.py" "$EP"
+wait "$L"
+LRC=$?
+check "4 MiB each way through a published port, intact, with the client's half-close passed on" \
+	'[ $RC -eq 0 ] && has "$OUT" "bulk-ok" && has "$OUT" "empty-ok" && [ $LRC -eq 0 ]'
+
 # ---------------------------------------------------------------- usage errors
 for bad in 0 65536 abc 1:2:3 80: :80 -1 '8080 9000' ''; do
 	run "$S" --publish="$bad" -- true
