@@ -255,6 +255,11 @@ int sh_publish_prepare(struct sh_publisher *pb, const struct sh_context *c,
 			dup = dup || pb->inside[k] == en->inside;
 		if (!dup)
 			pb->inside[pb->ninside++] = en->inside;
+		if (en->inside < 1024)
+			sh_warn("publish: sandbox port %u (from %s) is below 1024: nothing inside can "
+				"listen on it (the command holds no privileges); use a port >= 1024 "
+				"inside, e.g. --publish=%u:8080", (unsigned)en->inside, en->origin,
+				(unsigned)en->host);
 		pb->lfd[i] = sh_pubfwd_listen(en->host);
 		if (pb->lfd[i] >= 0)
 			continue;
