@@ -459,10 +459,11 @@ static void http_request(struct conn *c)
 		return;
 	}
 	if (req.connect) {
-		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-		consume(c, req.head_len); /* anything after the head is tunnel data */
-		if (c->v.allow)
-			reply_client(c, ok, sizeof(ok) - 1);
+		/* Anything after the head is tunnel data.  The 200 waits for the
+		 * upstream connection (connecting()): a refusal after resolution
+		 * or a failed connect must be the answer, not bytes inside a
+		 * tunnel the client believes is open. */
+		consume(c, req.head_len);
 	} else if (c->v.allow) {
 		char auth[SH_HOST_BUFSZ + 16], *out = sh_xmalloc(SH_HTTP_MAX_HEAD + 512);
 		sh_host_authority(&c->v.host, c->v.port, auth, sizeof(auth));
@@ -642,7 +643,10 @@ static void connecting(struct conn *c)
 		return;
 	}
 	c->c2u.budget = UINT64_MAX;
-	if (c->proto == PROTO_SOCKS5) {
+	if (c->proto == PROTO_CONNECT) {
+		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+		reply_client(c, ok, sizeof(ok) - 1);
+	} else if (c->proto == PROTO_SOCKS5) {
 		unsigned char rep[SH_SOCKS5_REPLY_MAX];
 		struct sockaddr_storage bound;
 		socklen_t bl = sizeof(bound);

@@ -619,6 +619,46 @@ TEST_FORK(proxy_e2e_private_refused)
 	fx_free(&f);
 }
 
+/* Regression: a CONNECT whose name is allowed but whose addresses are all
+ * refused (or whose connect fails) used to get "200 Connection established"
+ * first and the 403 (or 502) inside the "tunnel".  The 200 now waits for the
+ * upstream connection, so the answer is the refusal itself. */
+TEST_FORK(proxy_e2e_connect_status_after_decision)
+{
+	struct fx f;
+	char buf[4096], req[256];
+
+	if (!CHECK(fx_start(&f, &(struct fx_opts){ 0 })))
+		return;
+	static const char *const hosts[] = { "allowed.test", "meta.test", "private.test" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\n\r\n", hosts[i], f.server_port);
+		exchange(&f, req, buf, sizeof(buf));
+		if (!CHECK(strncmp(buf, "HTTP/1.1 403 Forbidden\r\n", 24) == 0))
+			fprintf(stderr, "# %s: %.40s\n", hosts[i], buf);
+		CHECK(strstr(buf, " 200 ") == NULL);
+	}
+	CHECK_INT(fx_stop(&f), ==, 0);
+	fx_free(&f);
+
+	/* allowed, but nothing listens there: 502, and no 200 before it */
+	if (!CHECK(fx_start(&f, &(struct fx_opts){ .allow_private = true })))
+		return;
+	struct sh_err e = { 0 };
+	uint16_t dead;
+	int l = sh_proxy_listen_loopback(0, &dead, &e);
+	CHECK(l >= 0);
+	close(l); /* the port is free again: connections to it are refused */
+	snprintf(req, sizeof(req), "CONNECT allowed.test:%u HTTP/1.1\r\n\r\n", dead);
+	exchange(&f, req, buf, sizeof(buf));
+	if (!CHECK(strncmp(buf, "HTTP/1.1 502 Bad Gateway\r\n", 26) == 0))
+		fprintf(stderr, "# %.60s\n", buf);
+	CHECK_CONTAINS(buf, "could not connect to allowed.test");
+	CHECK(strstr(buf, " 200 ") == NULL);
+	CHECK_INT(fx_stop(&f), ==, 0);
+	fx_free(&f);
+}
+
 /* Many tunnels at once; then stop with connections still open. */
 TEST_FORK(proxy_e2e_concurrent_and_stop)
 {
