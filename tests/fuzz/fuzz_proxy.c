@@ -5,7 +5,11 @@
  *   - spans stay inside the parsed head; the upstream request always fits;
  *   - canonical hosts are idempotent and contain only [a-z0-9._-] (names);
  *   - a TLS prefix is never judged differently from the whole hello;
- *   - SOCKS5 never consumes more than it was given. */
+ *   - SOCKS5 never consumes more than it was given;
+ *   - a prefix of a complete HTTP head, SOCKS5 greeting or SOCKS5 request
+ *     is "need more", never an error or a different parse: the event loop
+ *     re-parses after every read, so a request split across reads must be
+ *     judged exactly as the same request in one read. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +96,14 @@ static void fuzz_http(const char *d, size_t n)
 		in_head(&r, r.headers[i].name);
 		in_head(&r, r.headers[i].value);
 	}
+	size_t head = r.head_len, cuts[3] = { head - 1, head / 2, 1 };
+	for (int i = 0; i < 3; i++) {
+		static struct sh_http_req pr;
+		if (cuts[i] > 0 && cuts[i] < head && sh_http_parse(d, cuts[i], &pr) != 0)
+			abort();
+	}
+	if (sh_http_parse(d, n, &r) != 1 || r.head_len != head)
+		abort(); /* the parse is a function of the bytes */
 	(void)sh_http_host_consistent(d, &r);
 	check_host(d + r.host.off, r.host.len, r.port);
 	if (!r.connect) {
@@ -113,6 +125,9 @@ static void fuzz_socks(const unsigned char *d, size_t n)
 
 	if (g > (int)n)
 		abort();
+	for (int cut = 0; cut < g; cut++)
+		if (sh_socks5_parse_greeting(d, (size_t)cut, &noauth) != 0)
+			abort();
 	if (g > 0) {
 		d += g;
 		n -= (size_t)g;
@@ -120,6 +135,11 @@ static void fuzz_socks(const unsigned char *d, size_t n)
 	int rc = sh_socks5_parse_request(d, n, &r);
 	if (rc > (int)n)
 		abort();
+	for (int cut = 0; cut < rc; cut++) {
+		struct sh_socks5_req pr;
+		if (sh_socks5_parse_request(d, (size_t)cut, &pr) != 0)
+			abort();
+	}
 	if (rc > 0 && r.atyp == SH_SOCKS5_ATYP_DOMAIN) {
 		if (r.host_len == 0 || r.host_len > 255)
 			abort();
