@@ -10,11 +10,13 @@
 #        SH_BENCH_README=0 do not write the figures into README.md
 #
 # Start-up: `-- /bin/true`, hyperfine -N (no shell), median of the runs, for
-#   bare exec, safehouse (default policy, fresh workdir), safehouse
-#   --enable=all-agents, bubblewrap with an agent-like view (system
-#   read-only, private $HOME and /tmp, the project read-write, every
-#   namespace unshared, new session, die with parent) and firejail
-#   --noprofile.  Ratio: (safehouse - bare) / (bwrap - bare), target <= 0.5.
+#   bare exec, safehouse (default codex policy, network none, fresh workdir:
+#   /bin/true copied as bin/codex), safehouse
+#   --enable=all-agents, bubblewrap with the agent-like view safehouse
+#   itself builds (the same mounts, from --print-plan; every namespace
+#   unshared, new session, die with parent), bubblewrap with a minimal view
+#   (reference) and firejail --noprofile.  Ratio: (safehouse - bare) /
+#   (bwrap - bare), target <= 0.5.
 # Workloads, inside vs outside, median of several runs, in rounds that
 #   alternate which side goes first: make -j2 of a generated 150-file C
 #   project (cleaned before every run) and git status in a generated
@@ -33,7 +35,8 @@ RUNS=${SH_BENCH_RUNS:-300}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
-# bubblewrap with a view like an agent's.
+# bubblewrap with a minimal view (system read-only, a few /etc files,
+# private /tmp and $HOME, the project read-write): shown for reference.
 bwrap_cmd() { # WORKDIR HOME
 	a="bwrap --ro-bind /usr /usr"
 	for l in bin sbin lib lib32 lib64; do
@@ -48,16 +51,53 @@ bwrap_cmd() { # WORKDIR HOME
 		"--unshare-all --new-session --die-with-parent"
 }
 
+# bubblewrap given the very view safehouse builds for this workdir (from its
+# --print-plan: the same binds, pins, directories, symlinks, masks and
+# tmpfs, in the same order), so the ratio compares two tools doing the same
+# mount work.  Fails (prints nothing) if a path needs quoting.
+bwrap_plan_cmd() { # SAFEHOUSE WORKDIR SAFEHOUSE-ARGS...
+	sh_bin=$1 wd=$2
+	shift 2
+	(cd "$wd" && "$sh_bin" --print-plan "$@") 2>/dev/null | awk -v wd="$wd" '
+	function add(s) { a = a " " s }
+	function ok(p) { if (p ~ /[[:space:]\047"\\$`*?]/) bad = 1; return p }
+	$1 == "bind-ro" || $1 == "pin-ro" { add("--ro-bind " ok($2) " " $2) }
+	$1 == "bind-rw" || $1 == "pin-rw" { add("--bind " ok($2) " " $2) }
+	$1 == "dir"     { add("--dir " ok($2)) }
+	$1 == "symlink" { add("--symlink " ok($4) " " ok($2)) }
+	$1 == "tmpfs"   { add("--tmpfs " ok($2)) }
+	$1 == "mask"    { add(($3 == "(file)" ? "--ro-bind /dev/null " : "--tmpfs ") ok($2)) }
+	$1 == "proc"    { add("--proc " ok($2)) }
+	$1 == "dev"     { add("--dev " ok($2)) }
+	END {
+		if (bad || a == "") exit 1
+		print "bwrap" a " --chdir " wd " --unshare-all --new-session --die-with-parent"
+	}'
+}
+
 # startup SAFEHOUSE WORKDIR OUT.json FIREJAIL(0/1): hyperfine over every
 # command, in one run; the command names go to OUT.json.names.
 startup() {
 	sh_bin=$1 wd=$2 out=$3 fj=$4
-	set -- "/bin/true" "$sh_bin -- /bin/true" "$sh_bin --enable=all-agents -- /bin/true"
+	# The default codex policy (network none): the command is a stand-in
+	# named codex (a copy of /bin/true) in the workdir, so the codex
+	# profile is selected as for the real agent.
+	mkdir -p "$wd/bin" && cp /bin/true "$wd/bin/codex" || return 1
+	codex="--network=none -- $wd/bin/codex"
+	set -- "/bin/true" "$sh_bin $codex" "$sh_bin --enable=all-agents -- /bin/true"
 	names="bare safehouse safehouse-all-agents"
 	b=$(bwrap_cmd "$wd" "$HOME")
 	if command -v bwrap >/dev/null 2>&1 && (cd "$wd" && $b /bin/true) >/dev/null 2>&1; then
 		set -- "$@" "$b /bin/true"
+		names="$names bwrap-minimal"
+	fi
+	b=$(bwrap_plan_cmd "$sh_bin" "$wd" --network=none -- "$wd/bin/codex")
+	if [ -n "$b" ] && command -v bwrap >/dev/null 2>&1 && (cd "$wd" && $b /bin/true) >/dev/null 2>&1
+	then
+		set -- "$@" "$b /bin/true"
 		names="$names bwrap"
+	else
+		echo "bench: bubblewrap with safehouse's view could not run here" >&2
 	fi
 	if [ "$fj" = 1 ]; then
 		set -- "$@" "firejail --quiet --noprofile /bin/true"
