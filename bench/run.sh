@@ -217,6 +217,9 @@ readme=""
 [ "${SH_BENCH_README:-1}" != 0 ] && readme="$ROOT/README.md"
 python3 "$PY" report --sh "$SH" --notes "$NOTES" --work "$WORK" --readme "$readme" "$@"
 
+# The network proxy: 1 GiB through it vs direct, set-up, 1,000 tunnels.
+sh "$ROOT/bench/net.sh" "$BUILD" || echo "bench: network benchmark failed (see above)"
+
 # The post-session audit on a 100k-file workdir (target: under 50 ms).
 echo "bench: audit of a 100k-file workdir"
 sh "$ROOT/bench/audit.sh" "$BUILD" || echo "bench: audit over budget (see above)"
