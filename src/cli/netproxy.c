@@ -13,6 +13,7 @@
 #include "enforce/harden.h"
 #include "policy/net.h"
 #include "proxy/hostmatch.h"
+#include "util/child.h"
 
 static int check_rule(const char *pat, const char *origin, struct sh_err *e)
 {
@@ -167,18 +168,8 @@ int sh_netproxy_start(void *ctx, int lfd, struct sh_err *e)
 void sh_netproxy_stop(void *ctx)
 {
 	struct sh_netproxy *np = ctx;
-	char c = 'q';
 
-	if (np->stop_w >= 0) {
-		(void)!write(np->stop_w, &c, 1);
-		close(np->stop_w);
-		np->stop_w = -1;
-	}
-	if (np->pid > 0) {
-		while (waitpid(np->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		np->pid = -1;
-	}
+	sh_helper_stop(&np->pid, &np->stop_w);
 }
 
 void sh_netproxy_free(struct sh_netproxy *np)

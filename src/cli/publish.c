@@ -17,6 +17,7 @@
 #include "cli/pubfwd.h"
 #include "enforce/sockfactory.h"
 #include "profile/catalog.h"
+#include "util/child.h"
 
 /* ---- parsing ---- */
 
@@ -426,18 +427,8 @@ int sh_publish_start(void *ctx, const struct sh_sockfactory_fds *fds, struct sh_
 void sh_publish_stop(void *ctx)
 {
 	struct sh_publisher *pb = ctx;
-	char c = 'q';
 
-	if (pb->stop_w >= 0) {
-		(void)!write(pb->stop_w, &c, 1);
-		close(pb->stop_w);
-		pb->stop_w = -1;
-	}
-	if (pb->pid > 0) {
-		while (waitpid(pb->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		pb->pid = -1;
-	}
+	sh_helper_stop(&pb->pid, &pb->stop_w);
 }
 
 void sh_publish_free(struct sh_publisher *pb)
