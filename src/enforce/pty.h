@@ -64,10 +64,6 @@ int sh_term_adopt(struct sh_term *t, int master, struct sh_err *e);
 /* Inside the view: open a new pty from ptmx (a devpts "ptmx" path).  0 and
  * *master, *slave (O_CLOEXEC, O_NOCTTY), or -1 with errno. */
 int sh_term_open_pair(const char *ptmx, int *master, int *slave);
-/* Pass one fd over a unix socket (SCM_RIGHTS).  0 or -1 with errno. */
-int sh_send_fd(int sock, int fd);
-/* Receive one; returns the fd, or -1 (errno; 0 on EOF). */
-int sh_recv_fd(int sock);
 /* Switch stdin (if it is a terminal) to raw mode and relay it, if the
  * launcher is in the terminal's foreground process group.  Otherwise (a
  * background job: `timeout 60 safehouse ...`, `safehouse ... &`) the terminal

@@ -36,6 +36,7 @@
 #include "enforce/limits.h"
 #include "enforce/userns.h"
 #include "proxy/proxy.h"
+#include "util/fdio.h"
 
 static struct sh_net_hooks net_hooks; /* sh_sandbox_set_net_hooks() */
 static struct sh_publish_hooks pub_hooks; /* sh_sandbox_set_publish_hooks() */

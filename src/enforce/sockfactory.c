@@ -19,89 +19,18 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "util/fdio.h"
+
 #ifndef SIOCGSKNS
 #define SIOCGSKNS 0x894C
 #endif
 
 #define SERVE_BURST 64 /* requests answered per wake-up; the rest at the next */
-#define OPEN_NFDS 4
+#define OPEN_NFDS SH_FDS_MAX
 
 static int open_ro(const char *path)
 {
 	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-}
-
-/* sendmsg of one byte with fds[0..n) attached (n may be 0). */
-static int send_with_fds(int sock, char byte, const int *fds, size_t n, int flags)
-{
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * OPEN_NFDS)];
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t r;
-
-	memset(&u, 0, sizeof(u));
-	if (n) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-	}
-	while ((r = sendmsg(sock, &msg, flags | MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	return r == 1 ? 0 : -1;
-}
-
-/* recvmsg of one byte and up to max fds (O_CLOEXEC).  Returns the number of
- * fds, or -1 (errno; 0 at EOF).  Fds beyond max, or in a truncated control
- * message, are closed and make the call fail. */
-static int recv_with_fds(int sock, char *byte, int *fds, size_t max, int flags)
-{
-	struct iovec iov = { .iov_base = byte, .iov_len = 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * OPEN_NFDS)];
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	ssize_t r;
-	size_t got = 0;
-	bool bad = false;
-
-	while ((r = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	if (r <= 0) {
-		if (r == 0)
-			errno = 0;
-		return -1;
-	}
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (got < max)
-				fds[got++] = fd;
-			else {
-				close(fd);
-				bad = true;
-			}
-		}
-	}
-	if (bad || (msg.msg_flags & MSG_CTRUNC)) {
-		for (size_t i = 0; i < got; i++)
-			close(fds[i]);
-		errno = EPROTO;
-		return -1;
-	}
-	return (int)got;
 }
 
 int sh_sockfactory_open(int sync, struct sh_err *e)
@@ -137,7 +66,7 @@ int sh_sockfactory_open(int sync, struct sh_err *e)
 		fds[n++] = t6;
 		have |= 2;
 	}
-	int rc = send_with_fds(sync, (char)('0' + have), fds, n, 0);
+	int rc = sh_send_fds(sync, (char)('0' + have), fds, n, 0);
 	int saved = errno;
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
@@ -160,7 +89,7 @@ int sh_sockfactory_recv(int sync, struct sh_sockfactory_fds *out)
 {
 	int fds[OPEN_NFDS];
 	char have = 0;
-	int n = recv_with_fds(sync, &have, fds, OPEN_NFDS, 0);
+	int n = sh_recv_fds(sync, &have, fds, OPEN_NFDS, 0);
 	int want;
 
 	out->chan = out->tcp4 = out->tcp6 = out->netns = -1;
@@ -210,12 +139,12 @@ int sh_sockfactory_serve(int fd)
 			continue; /* not a request: nothing to answer */
 		int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 		if (s < 0) {
-			(void)send_with_fds(fd, req == '4' ? 'e' : 'E', NULL, 0, MSG_DONTWAIT);
+			(void)sh_send_fds(fd, req == '4' ? 'e' : 'E', NULL, 0, MSG_DONTWAIT);
 			continue;
 		}
 		/* EAGAIN: the forwarder is not reading; it times the
 		 * connection out.  Never block pid 1. */
-		(void)send_with_fds(fd, req, &s, 1, MSG_DONTWAIT);
+		(void)sh_send_fds(fd, req, &s, 1, MSG_DONTWAIT);
 		close(s);
 	}
 	return 0;
@@ -224,14 +153,14 @@ int sh_sockfactory_serve(int fd)
 int sh_sockfactory_request(int chan, int family)
 {
 	char req = family == AF_INET6 ? '6' : '4';
-	return send_with_fds(chan, req, NULL, 0, MSG_DONTWAIT);
+	return sh_send_fds(chan, req, NULL, 0, MSG_DONTWAIT);
 }
 
 int sh_sockfactory_take(int chan, int *family)
 {
 	int fd = -1;
 	char byte = 0;
-	int n = recv_with_fds(chan, &byte, &fd, 1, MSG_DONTWAIT);
+	int n = sh_recv_fds(chan, &byte, &fd, 1, MSG_DONTWAIT);
 
 	if (n < 0)
 		return -1;

@@ -114,7 +114,7 @@
 
 #include "enforce/harden.h"
 #include "enforce/landlock.h"
-#include "enforce/pty.h"
+#include "util/fdio.h"
 
 /* uapi that older headers may lack */
 #ifndef SECCOMP_RET_USER_NOTIF
