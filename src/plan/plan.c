@@ -483,39 +483,55 @@ static bool key_eq(const struct rtab *t, const char *k, size_t kl)
 	return t->key && t->klen == kl && memcmp(t->key, k, kl) == 0;
 }
 
+/* One filter's anchor, computed once (index_rules visits it per table). */
+struct anch {
+	int a; /* anchor_of(): 1 anchored, 0 generic, -1 never matches */
+	const char *k;
+	size_t kl;
+	size_t tab; /* anchored: its table */
+};
+
 static void index_rules(struct bld *b)
 {
 	const struct sh_policy *p = b->p;
-	size_t maxf = 1;
+	size_t maxf = 1, nf = 0;
 
-	/* the distinct anchors */
-	for (size_t i = 0; i < p->nrules; i++) {
+	for (size_t i = 0; i < p->nrules; i++)
+		if (b->rule_q[i])
+			nf += p->rules[i].nfilters;
+	struct anch *an = sh_xcalloc(nf + 1, sizeof(*an));
+
+	/* the distinct anchors, and each filter's table */
+	for (size_t i = 0, f = 0; i < p->nrules; i++) {
 		if (!b->rule_q[i])
 			continue;
 		if (p->rules[i].nfilters > maxf)
 			maxf = p->rules[i].nfilters;
-		for (size_t j = 0; j < p->rules[i].nfilters; j++) {
-			const char *k;
-			size_t kl, t;
-			if (anchor_of(&p->rules[i].filters[j], &k, &kl) != 1)
+		for (size_t j = 0; j < p->rules[i].nfilters; j++, f++) {
+			struct anch *x = &an[f];
+			size_t t;
+			x->a = anchor_of(&p->rules[i].filters[j], &x->k, &x->kl);
+			if (x->a != 1)
 				continue;
-			for (t = 0; t < b->ntabs && !key_eq(&b->tabs[t], k, kl); t++)
+			for (t = 0; t < b->ntabs && !key_eq(&b->tabs[t], x->k, x->kl); t++)
 				;
-			if (t < b->ntabs)
-				continue;
-			sh_xgrow(&b->tabs, &b->ntabs_cap, b->ntabs + 1, sizeof(*b->tabs));
-			memset(&b->tabs[b->ntabs], 0, sizeof(b->tabs[b->ntabs]));
-			b->tabs[b->ntabs].key = k;
-			b->tabs[b->ntabs].klen = kl;
-			b->ntabs++;
+			if (t == b->ntabs) {
+				sh_xgrow(&b->tabs, &b->ntabs_cap, b->ntabs + 1, sizeof(*b->tabs));
+				memset(&b->tabs[b->ntabs], 0, sizeof(b->tabs[b->ntabs]));
+				b->tabs[b->ntabs].key = x->k;
+				b->tabs[b->ntabs].klen = x->kl;
+				b->ntabs++;
+			}
+			x->tab = t;
 		}
 	}
 	b->generic = sh_xcalloc(1, sizeof(*b->generic));
 
+	/* every table: its anchored filters and all generic ones, rule order */
 	size_t *sel = sh_xcalloc(maxf, sizeof(size_t));
 	for (size_t t = 0; t <= b->ntabs; t++) {
 		struct rtab *tab = t < b->ntabs ? &b->tabs[t] : b->generic;
-		for (size_t i = 0; i < p->nrules; i++) {
+		for (size_t i = 0, f = 0; i < p->nrules; i++) {
 			const struct sh_rule *r = &p->rules[i];
 			size_t n = 0;
 			if (!b->rule_q[i])
@@ -524,19 +540,15 @@ static void index_rules(struct bld *b)
 				tab_add(tab, i, true, NULL, 0);
 				continue;
 			}
-			for (size_t j = 0; j < r->nfilters; j++) {
-				const char *k;
-				size_t kl;
-				int a = anchor_of(&r->filters[j], &k, &kl);
-				if (a == 0 || (a == 1 && tab->key && tab->klen == kl &&
-					       memcmp(tab->key, k, kl) == 0))
+			for (size_t j = 0; j < r->nfilters; j++, f++)
+				if (an[f].a == 0 || (an[f].a == 1 && t < b->ntabs && an[f].tab == t))
 					sel[n++] = j;
-			}
 			if (n)
 				tab_add(tab, i, false, sel, n);
 		}
 	}
 	free(sel);
+	free(an);
 }
 
 static const struct rtab *tab_for(const struct bld *b, const char *path)
