@@ -3,11 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "enforce/harden.h"
@@ -100,30 +97,12 @@ int sh_netproxy_prepare(struct sh_netproxy *np, const struct sh_context *c,
 }
 
 /* The proxy process.  Never returns. */
-__attribute__((noreturn)) static void proxy_main(struct sh_netproxy *np, int lfd, int stop_r,
-						 pid_t launcher)
+__attribute__((noreturn)) static void proxy_main(struct sh_netproxy *np, int lfd, int stop_r)
 {
 	struct sh_err e = { 0 };
-	sigset_t all;
 	FILE *logf = NULL;
 	int rc;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != launcher)
-		_exit(1);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	prctl(PR_SET_NAME, "safehouse-proxy", 0, 0, 0);
-	/* The terminal's job-control and interrupt signals are the command's
-	 * business; the launcher stops us through the pipe (or SIGTERM). */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGTSTP, SIG_IGN);
-	signal(SIGTTOU, SIG_IGN);
-	signal(SIGTTIN, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
 	int keep[] = { 2, lfd, stop_r, np->log_fd };
 	if (sh_close_fds_except(keep, np->log_fd >= 0 ? 4 : 3, &e) < 0)
 		_exit(1);
@@ -145,23 +124,14 @@ __attribute__((noreturn)) static void proxy_main(struct sh_netproxy *np, int lfd
 int sh_netproxy_start(void *ctx, int lfd, struct sh_err *e)
 {
 	struct sh_netproxy *np = ctx;
-	int sp[2];
-	pid_t launcher = getpid(), pid;
+	int stop_r = -1;
+	pid_t pid = sh_helper_fork("safehouse-proxy", &stop_r, &np->stop_w);
 
-	if (pipe2(sp, O_CLOEXEC) < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "network: cannot create the proxy's pipe");
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(sp[0]);
-		close(sp[1]);
+	if (pid < 0)
 		return sh_fail(e, SH_EXIT_SETUP, errno, "network: cannot start the proxy");
-	}
 	if (pid == 0)
-		proxy_main(np, lfd, sp[0], launcher);
-	close(sp[0]);
+		proxy_main(np, lfd, stop_r);
 	np->pid = pid;
-	np->stop_w = sp[1];
 	return 0;
 }
 

@@ -3,14 +3,10 @@
 #include "cli/publish.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/netproxy.h"
@@ -332,34 +328,15 @@ static int close_others(int *keep, size_t n)
 /* The forwarder process.  Never returns. */
 __attribute__((noreturn)) static void forwarder_main(struct sh_publisher *pb,
 						     const struct sh_sockfactory_fds *fds,
-						     int stop_r, pid_t launcher)
+						     int stop_r)
 {
 	struct sh_err e = { 0 };
 	struct sh_pubfwd_config cfg;
-	sigset_t none;
 	size_t nkeep = 0, nports = 0;
 	int *keep = sh_xcalloc(pb->spec.n + 8, sizeof(int));
 	struct sh_pubfwd_port *ports = sh_xcalloc(pb->spec.n + 1, sizeof(*ports));
 	uint16_t *exclude = sh_xcalloc(pb->ninside + 1, sizeof(uint16_t));
 	size_t nexclude = 0;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != launcher)
-		_exit(1);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	prctl(PR_SET_NAME, "safehouse-publish", 0, 0, 0);
-	/* The terminal's signals are the command's; the launcher stops us
-	 * through the pipe (or SIGTERM when it dies). */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGTSTP, SIG_IGN);
-	signal(SIGTTOU, SIG_IGN);
-	signal(SIGTTIN, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	keep[nkeep++] = 2;
 	keep[nkeep++] = stop_r;
@@ -398,23 +375,14 @@ __attribute__((noreturn)) static void forwarder_main(struct sh_publisher *pb,
 int sh_publish_start(void *ctx, const struct sh_sockfactory_fds *fds, struct sh_err *e)
 {
 	struct sh_publisher *pb = ctx;
-	int sp[2];
-	pid_t launcher = getpid(), pid;
+	int stop_r = -1;
+	pid_t pid = sh_helper_fork("safehouse-publish", &stop_r, &pb->stop_w);
 
-	if (pipe2(sp, O_CLOEXEC) < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "publish: cannot create the forwarder's pipe");
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(sp[0]);
-		close(sp[1]);
+	if (pid < 0)
 		return sh_fail(e, SH_EXIT_SETUP, errno, "publish: cannot start the forwarder");
-	}
 	if (pid == 0)
-		forwarder_main(pb, fds, sp[0], launcher);
-	close(sp[0]);
+		forwarder_main(pb, fds, stop_r);
 	pb->pid = pid;
-	pb->stop_w = sp[1];
 	/* The forwarder holds the listeners now. */
 	for (size_t i = 0; i < pb->spec.n; i++)
 		if (pb->lfd[i] >= 0) {
