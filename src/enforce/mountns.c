@@ -534,45 +534,54 @@ static const char *const proc_mask_dirs[] = { "acpi", "scsi", NULL };
 /* Writable sysctls and driver knobs: read-only. */
 static const char *const proc_readonly[] = { "sys", "irq", "bus", "fs", "driver", NULL };
 
+enum proc_fix { PROC_EMPTY, PROC_TMPFS, PROC_RO };
+
+/* The entry name of the fresh /proc at p: hidden behind an empty file, an
+ * empty read-only tmpfs, or made read-only.  Absent entries are skipped. */
+static int proc_fix_one(struct ctx *c, int p, const char *path, const char *name,
+			enum proc_fix how)
+{
+	const unsigned att = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	_cleanup_str char *full = join(path, name);
+	int fd SH_AUTOCLOSE = open_comp(p, name);
+	int m SH_AUTOCLOSE = -1;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fail(c, errno, "cannot open '%s'", full);
+	switch (how) {
+	case PROC_EMPTY:
+		m = bind_at(c, c->empty, fd, false, MOUNT_ATTR_RDONLY | att, full);
+		break;
+	case PROC_TMPFS:
+		m = tmpfs_at(c, fd, full, "0555", 4096, 16, att, true);
+		break;
+	case PROC_RO:
+		m = bind_at(c, fd, fd, true, MOUNT_ATTR_RDONLY | att, full);
+		break;
+	default:
+		return fail(c, EINVAL, "unknown /proc fix for '%s'", full);
+	}
+	return m < 0 ? -1 : 0;
+}
+
 static int proc_at(struct ctx *c, int tgt, const char *path)
 {
+	static const struct {
+		const char *const *names;
+		enum proc_fix how;
+	} fixes[] = {
+		{ proc_mask_files, PROC_EMPTY },
+		{ proc_mask_dirs, PROC_TMPFS },
+		{ proc_readonly, PROC_RO },
+	};
 	const unsigned att = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	int p SH_AUTOCLOSE = fs_attach(c, "proc", NULL, att, tgt, path);
 	if (p < 0)
 		return -1;
-	for (const char *const *n = proc_mask_files; *n; n++) {
-		_cleanup_str char *full = join(path, *n);
-		int fd SH_AUTOCLOSE = open_comp(p, *n);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		if (fd < 0)
-			return fail(c, errno, "cannot open '%s'", full);
-		int m SH_AUTOCLOSE = bind_at(c, c->empty, fd, false, MOUNT_ATTR_RDONLY | att, full);
-		if (m < 0)
-			return -1;
-	}
-	for (const char *const *n = proc_mask_dirs; *n; n++) {
-		_cleanup_str char *full = join(path, *n);
-		int fd SH_AUTOCLOSE = open_comp(p, *n);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		if (fd < 0)
-			return fail(c, errno, "cannot open '%s'", full);
-		int m SH_AUTOCLOSE = tmpfs_at(c, fd, full, "0555", 4096, 16, att, true);
-		if (m < 0)
-			return -1;
-	}
-	for (const char *const *n = proc_readonly; *n; n++) {
-		_cleanup_str char *full = join(path, *n);
-		int fd SH_AUTOCLOSE = open_comp(p, *n);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		if (fd < 0)
-			return fail(c, errno, "cannot open '%s'", full);
-		int m SH_AUTOCLOSE = bind_at(c, fd, fd, true, MOUNT_ATTR_RDONLY | att, full);
-		if (m < 0)
-			return -1;
-	}
+	for (size_t i = 0; i < sizeof(fixes) / sizeof(fixes[0]); i++)
+		for (const char *const *n = fixes[i].names; *n; n++)
+			if (proc_fix_one(c, p, path, *n, fixes[i].how) < 0)
+				return -1;
 	return 0;
 }
 
