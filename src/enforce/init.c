@@ -138,22 +138,10 @@ int sh_init_run_ex(pid_t cmd, struct sh_supervisor *sv, int pubfd)
 
 	for (;;) {
 		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si);
+		int sig = sigwaitinfo(&set, &si), status;
 		if (sig < 0)
 			continue; /* EINTR only: the set is valid */
-		if (sig != SIGCHLD) {
-			(void)kill(cmd, sig); /* ESRCH: already gone, SIGCHLD follows */
-			continue;
-		}
-		for (;;) {
-			int st;
-			pid_t p = waitpid(-1, &st, WNOHANG);
-			if (p < 0 && errno == EINTR)
-				continue;
-			if (p <= 0)
-				break; /* 0: others still running; ECHILD: none left */
-			if (p == cmd)
-				return sh_status_code(st);
-		}
+		if (on_signal(cmd, sig, &status))
+			return status;
 	}
 }
