@@ -781,6 +781,16 @@ static void clear_nonblock(int fd)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 }
 
+/* The caller's fd, opened for it: O_NONBLOCK only if it asked (init adds
+ * it so that it never blocks), its O_CLOEXEC as asked. */
+static void opened(struct result *r, int fd, uint64_t flags)
+{
+	if (!(flags & O_NONBLOCK))
+		clear_nonblock(fd);
+	r->fd = fd;
+	r->cloexec = flags & O_CLOEXEC;
+}
+
 static int do_open(int dirfd, const char *name, uint64_t flags, mode_t mode, uint64_t resolve)
 {
 	if (resolve) {
@@ -818,10 +828,7 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 			e = errno;
 			goto out;
 		}
-		if (!(flags & O_NONBLOCK))
-			clear_nonblock(fd);
-		r->fd = fd;
-		r->cloexec = flags & O_CLOEXEC;
+		opened(r, fd, flags);
 		goto out;
 	}
 	for (int hops = 0;; hops++) {
@@ -876,10 +883,7 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 			e = errno;
 			goto out;
 		}
-		if (!(flags & O_NONBLOCK))
-			clear_nonblock(fd);
-		r->fd = fd;
-		r->cloexec = flags & O_CLOEXEC;
+		opened(r, fd, flags);
 		goto out;
 	}
 out:
