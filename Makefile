@@ -5,6 +5,7 @@
 #   make test-sanitize  ASan+UBSan build of the unit tests, run
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target for N seconds
 #   make bench      benchmarks (ratios against baselines from the same run)
+#   make timeline   where the start-up time goes (a -DSH_TIMING build, per step)
 #   make install PREFIX=/usr/local
 BUILD   ?= build
 CC      ?= cc
@@ -158,7 +159,10 @@ analyze:
 	for f in $(CORE_SRC) src/main.c; do $(CC) $(SH_CPPFLAGS) -std=gnu11 -fanalyzer -c $$f -o /dev/null || exit 1; done
 
 clean:
-	rm -rf build build-sanitize build-fuzz
+	rm -rf build build-sanitize build-fuzz build-timing
 
-.PHONY: all deps test check test-sanitize demo fuzz bench install analyze clean
+timeline: all
+	@sh bench/timeline.sh
+
+.PHONY: all deps test check test-sanitize demo fuzz bench timeline install analyze clean
 -include $(CORE_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/testetc/context.d
