@@ -186,6 +186,13 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 	struct sh_policy p;
 	int rc;
 
+#ifndef __APPLE__
+	/* A command will run: the sandbox's init starts now, while the
+	 * configuration is read and the plan computed (cli/run.c). */
+	if (o->cmd == SH_CMD_RUN && !o->to_stdout && !o->print_plan && o->argc > 0 &&
+	    (!o->target || strcmp(o->target, "linux") == 0))
+		sh_run_prestart();
+#endif
 	if (sh_context_build(&c, o, e) < 0) {
 		sh_context_free(&c);
 		return -1;
@@ -216,6 +223,9 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 	sh_policy_free(&p);
 	sh_assembly_free(&a);
 	sh_context_free(&c);
+#ifndef __APPLE__
+	sh_run_prestart_cancel(); /* a no-op when the run used it */
+#endif
 	return rc;
 }
 

@@ -25,6 +25,7 @@
 #include "policy/net.h"
 #include "util/path.h"
 #include "util/size.h"
+#include "util/tpoint.h"
 
 extern char **environ;
 
@@ -235,8 +236,10 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 	struct sh_dbusproxy dp;
 	struct sh_x11auth xa;
 	bool proxy = false;
+	SH_TP("R-plan0");
 	int rc = make_plan(c, a, p, fallback, &plan, &notes, e);
 
+	SH_TP("R-plan1");
 	sh_dbusproxy_init(&dp);
 	sh_x11auth_init(&xa);
 	if (rc == 0 && c->opt->explain)
@@ -267,6 +270,7 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 		sh_sandbox_set_publish_hooks(&h);
 	}
 	if (rc == 0) {
+		SH_TP("R-prep");
 		plan.limits = lim;
 		rc = sh_sandbox_exec(&plan, e);
 	}
@@ -300,8 +304,10 @@ static int run_audited(const struct sh_context *c, const struct sh_assembly *a,
 
 	if (!c->workdir || strcmp(mode, "off") == 0)
 		return run_plan(c, a, p, fallback, lim, e);
+	SH_TP("R-snap0");
 	if (sh_audit_snapshot(c->workdir, &m, e) < 0)
 		return sh_err_prefix(e, "audit");
+	SH_TP("R-snap1");
 	rc = run_plan(c, a, p, fallback, lim, e);
 	if (rc >= 0) {
 		struct sh_err ae = { 0 };
@@ -316,6 +322,7 @@ static int run_audited(const struct sh_context *c, const struct sh_assembly *a,
 			}
 		}
 	}
+	SH_TP("R-audit");
 	sh_audit_report_free(&r);
 	sh_audit_manifest_free(&m);
 	return rc;
@@ -344,6 +351,17 @@ static int run_limited(const struct sh_context *c, const struct sh_assembly *a,
 	return rc;
 }
 
+void sh_run_prestart(void)
+{
+	struct sh_err e = { 0 };
+	(void)sh_sandbox_prestart(&e); /* a failure is reported by the launch */
+}
+
+void sh_run_prestart_cancel(void)
+{
+	sh_sandbox_prestart_cancel();
+}
+
 /* Full mode is tried first (no probe on the hot path).  Only when the user
  * namespace itself cannot be created -- nothing has run yet -- is the host
  * probed, and fallback (Landlock + seccomp, weaker: said on every run) used
@@ -365,7 +383,13 @@ int sh_run_command(const struct sh_context *c, const struct sh_assembly *a,
 	if (strcmp(c->sandbox, "danger-full-access") == 0)
 		sh_warn("--sandbox=danger-full-access: no filesystem or network restriction (the "
 			"environment is still sanitized and the process hardened)");
+	/* Init (started by sh_cli_main) makes its network namespace while the
+	 * plan is computed (enforce/sandbox.c); a failure here is reported
+	 * when the plan would have used it. */
+	struct sh_err pe = { 0 };
+	(void)sh_sandbox_prestart_net((enum sh_net_mode)sh_context_net_mode(c, p, NULL), &pe);
 	rc = run_limited(c, a, p, false, e);
+	sh_sandbox_prestart_cancel(); /* not used: a failure before the launch */
 	if (rc >= 0 || !sh_sandbox_err_is_userns(e))
 		return rc;
 	memset(&uc, 0, sizeof(uc));

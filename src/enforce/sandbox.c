@@ -14,11 +14,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -36,7 +39,9 @@
 #include "enforce/limits.h"
 #include "enforce/userns.h"
 #include "proxy/proxy.h"
+#include "util/arena.h"
 #include "util/fdio.h"
+#include "util/tpoint.h"
 
 static struct sh_net_hooks net_hooks; /* sh_sandbox_set_net_hooks() */
 static struct sh_publish_hooks pub_hooks; /* sh_sandbox_set_publish_hooks() */
@@ -81,6 +86,9 @@ struct run {
 	int errfd;                     /* write end of the status pipe (O_CLOEXEC) */
 	int syncfd;                    /* init's end of the handshake socket */
 	int sup[2];                    /* listener socket: init's end, the command's end */
+	const uint16_t *pub_ports;     /* publish: the sandbox-side ports (Landlock bind/connect) */
+	size_t pub_nports;
+	bool pub_bind_any;             /* auto publishing: any port may be bound */
 };
 
 __attribute__((noreturn)) static void child_die(const struct run *r, struct sh_err *e)
@@ -186,6 +194,7 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 
+	SH_TP("C-start");
 	/* c1. New session; the pty slave (if any) is its controlling tty. */
 	if (setsid() < 0) {
 		sh_fail(&e, SH_EXIT_SETUP, errno, "session: setsid failed");
@@ -213,6 +222,7 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	 * makes setuid/file capabilities inert (PRIV-01). */
 	if (sh_set_no_new_privs(&e) < 0)
 		child_die(r, &e);
+	SH_TP("C-caps");
 	/* c5. Landlock, from the same plan (second layer; the only one in
 	 * fallback mode). */
 	int abi = sh_landlock_abi(NULL);
@@ -222,8 +232,8 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	size_t nports = 0;
 	if (p->net == SH_NETMODE_FILTERED)
 		ports[nports++] = p->proxy_port;
-	for (size_t i = 0; r->publish && i < pub_hooks.nports && nports < 1 + SH_PUBLISH_MAX_PORTS; i++)
-		ports[nports++] = pub_hooks.ports[i];
+	for (size_t i = 0; r->publish && i < r->pub_nports && nports < 1 + SH_PUBLISH_MAX_PORTS; i++)
+		ports[nports++] = r->pub_ports[i];
 	struct sh_landlock_config ll = {
 		.rules = p->ll,
 		.nrules = p->nll,
@@ -231,9 +241,9 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 		.restrict_tcp = p->net == SH_NETMODE_FILTERED || (r->publish && abi >= 4),
 		.connect_ports = ports,
 		.nports = nports,
-		.bind_ports = r->publish ? pub_hooks.ports : NULL,
-		.nbind_ports = r->publish ? pub_hooks.nports : 0,
-		.bind_any = r->publish && pub_hooks.bind_any,
+		.bind_ports = r->publish ? r->pub_ports : NULL,
+		.nbind_ports = r->publish ? r->pub_nports : 0,
+		.bind_any = r->publish && r->pub_bind_any,
 		/* ABI 6+.  Below that the pid/net namespaces are what keep
 		 * signals and abstract sockets in; doctor reports it. */
 		.scope_abstract_unix = abi >= 6,
@@ -244,6 +254,7 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 			sh_err_prefix(&e, "landlock");
 		child_die(r, &e);
 	}
+	SH_TP("C-landlock");
 	/* c6. Nothing but 0, 1, 2 crosses execve (LAUNCH-02); the status pipe
 	 * is O_CLOEXEC and so reports until the exec itself. */
 	if (sh_cloexec_from(3, &e) < 0)
@@ -252,6 +263,7 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	 * (enforce/supervise.c); the listener travels over sup[1]. */
 	if (r->sup[1] >= 0 && sh_supervise_install(r->sup[1], &e) < 0)
 		child_die(r, &e);
+	SH_TP("C-cloexec");
 	/* c7. seccomp last: it may forbid calls the steps above needed. */
 	/* Publishing in mode none: TCP/UDP sockets for listeners on the private
 	 * loopback (the namespace has no other interface). */
@@ -262,16 +274,98 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 			sh_err_prefix(&e, "seccomp");
 		child_die(r, &e);
 	}
+	SH_TP("C-seccomp");
 	/* c8. */
 	exec_command(r);
 }
 
-/* Pid 1 of the new pid namespace.  Never returns. */
-__attribute__((noreturn)) static void init_main(struct run *r)
+/* What init receives once the plan exists: the run, the plan and what they
+ * point to, laid out in the hand-off region (mapped before the clone, so at
+ * the same address in both processes: the launcher's pointers are init's). */
+struct handoff {
+	struct run r;
+	struct sh_plan plan;
+	struct sh_sandbox_opts opts;
+	struct sh_limits limits;
+	struct sh_term term;
+	uint16_t ports[SH_PUBLISH_MAX_PORTS];
+	bool slave_follows; /* the pty slave (allocated outside) follows over the socket */
+};
+#define HANDOFF_MAX (64u << 20) /* address space only: pages are touched as used */
+
+/* The early start (sh_sandbox_prestart, below). */
+static struct prestart {
+	pid_t pid;               /* init waiting for its plan, or -1 */
+	bool net_sent;           /* init was released with the network mode net */
+	enum sh_net_mode net;
+	int errfd, syncfd;       /* launcher's ends: status pipe, handshake socket */
+	int bell;                /* eventfd init waits on (bell_wait) */
+	int child_errfd, child_syncfd; /* init's ends (closed here; init has them) */
+	void *region;            /* HANDOFF_MAX bytes, or NULL */
+	cpu_set_t mask;          /* our CPU affinity at the clone (init's again later) */
+	bool have_mask;
+	bool failed;             /* the attempt failed: err says why */
+	struct sh_err err;
+} pre = { .pid = -1, .errfd = -1, .syncfd = -1, .bell = -1 };
+
+/* Pid 1 of the new pid namespace, created before the plan exists (see
+ * sh_sandbox_prestart).  Never returns. */
+/* Init waits for the launcher on an eventfd (a semaphore: one read per
+ * ring) rather than on the socket that carries the data: a socket write
+ * wakes the reader on the writer's CPU (a "sync" wake-up, for a writer
+ * about to sleep), where it would queue behind the launcher, which goes on
+ * planning; an eventfd wakes it where it can run now. */
+static int bell_wait(int fd)
 {
-	const struct sh_plan *p = r->plan;
+	uint64_t v;
+	ssize_t n;
+	while ((n = read(fd, &v, sizeof(v))) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof(v) ? 0 : -1;
+}
+
+static int bell_ring(int fd)
+{
+	uint64_t v = 1;
+	return write(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? 0 : -1;
+}
+
+/* The launcher's 0, 1, 2 as they were when it sent the plan (those init
+ * inherited are from the early start); a closed one stays closed. */
+static int take_stdio(int syncfd, struct sh_err *e)
+{
+	int fds[3];
+	char m = 0;
+	int n = sh_recv_fds(syncfd, &m, fds, 3, 0);
+	if (n < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "init: cannot receive the standard streams");
+	m = (char)(m - '0');
+	int k = 0;
+	for (int i = 0; i < 3; i++) {
+		if (!(m & (1 << i))) {
+			close(i);
+			continue;
+		}
+		if (k >= n)
+			return sh_fail(e, SH_EXIT_SETUP, EPROTO, "init: standard streams missing");
+		int fd = fds[k++];
+		if (fd == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(fd, i) < 0)
+			return sh_fail(e, SH_EXIT_SETUP, errno, "init: cannot install stream %d", i);
+		if (fd != i)
+			close(fd);
+	}
+	return 0;
+}
+
+__attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell, void *region)
+{
+	struct run early = { .errfd = errfd, .syncfd = syncfd, .pubfd = -1 };
+	struct run *r = &early;
 	struct sh_err e;
 	char c = 'r';
+	uint64_t size = 0;
+	char net = 0;
+	SH_TP("I-start");
 	memset(&e, 0, sizeof(e));
 
 	/* i1. Die with the launcher: init's exit then kills the whole
@@ -284,19 +378,69 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	 * files are only writable for it while we are dumpable; EOF means it
 	 * gave up (it reports the error). */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	if (sh_write_all(r->syncfd, &c, 1) < 0 || sh_read_full(r->syncfd, &c, 1) != 1 || c != 'g')
+	SH_TP("I-r");
+	if (sh_write_all(syncfd, &c, 1) < 0 || bell_wait(bell) < 0 ||
+	    sh_read_full(syncfd, &c, 1) != 1 || c != 'g')
 		_exit(SH_EXIT_SETUP);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	SH_TP("I-maps");
+	/* i3. Signals as the launcher has them while it relays (the relayed
+	 * ones stay blocked from the clone on: sh_init_sigset() is a superset):
+	 * a write to a closed socket is an error, not death. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	/* i4. The network mode ('p' private, 'f' the host's), as soon as the
+	 * launcher knows it.  Our own network namespace is made here rather
+	 * than by the clone so that its cost is paid while the launcher plans;
+	 * lo up; the socket factory channel (and the
+	 * namespace's identity and /proc/net/tcp{,6}) to the launcher, for
+	 * publishing: init keeps its end and answers requests while the
+	 * command runs (the launcher closes its copy if nothing is
+	 * published). */
+	if (sh_read_full(syncfd, &net, 1) != 1 || (net != 'p' && net != 'f'))
+		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
+	if (net == 'p') {
+		if (unshare(CLONE_NEWNET) < 0) {
+			sh_fail(&e, SH_EXIT_SETUP, errno, "network: cannot create a network namespace");
+			child_die(r, &e);
+		}
+		if (sh_netns_lo_up(&e) < 0)
+			child_die(r, &e);
+		r->pubfd = sh_sockfactory_open(syncfd, &e);
+		if (r->pubfd < 0)
+			child_die(r, &e);
+	}
+	SH_TP("I-lo");
+	/* i5. The plan: its size, then its bytes, into the hand-off region. */
+	if (bell_wait(bell) < 0 || sh_read_full(syncfd, &size, sizeof(size)) != (ssize_t)sizeof(size) ||
+	    size < sizeof(struct handoff) || size > HANDOFF_MAX ||
+	    sh_read_full(syncfd, region, (size_t)size) != (ssize_t)size)
+		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
+	if (pre.have_mask)
+		(void)sched_setaffinity(0, sizeof(pre.mask), &pre.mask);
+	struct handoff *h = region;
+	int pubfd = r->pubfd;
+	r = &h->r;
+	r->pubfd = r->publish ? pubfd : -1;
+	if (!r->publish && pubfd >= 0)
+		close(pubfd);
+	if (take_stdio(syncfd, &e) < 0)
+		child_die(r, &e);
+	if (h->slave_follows && (r->term->slave = sh_recv_fd(syncfd)) < 0) {
+		sh_fail(&e, SH_EXIT_SETUP, errno, "pty: cannot receive the terminal");
+		child_die(r, &e);
+	}
+	const struct sh_plan *p = r->plan;
 	bool pty_later = r->term->active && r->pty_inside;
 	bool filtered = r->proxy;
-	if (!pty_later && !filtered && !r->publish)
+	if (!pty_later && !filtered)
 		sh_closep(&r->syncfd);
 
-	/* i3. Nothing of the launcher's beyond what we need. */
-	int keep[] = { 0, 1, 2, r->errfd, r->term->slave, r->syncfd };
+	/* i6. Nothing of the launcher's beyond what we need. */
+	int keep[] = { 0, 1, 2, r->errfd, r->term->slave, r->syncfd, r->pubfd };
 	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
 		child_die(r, &e);
-	/* i4. Init never holds the real terminal: its tty fds become the pty
+	/* i7. Init never holds the real terminal: its tty fds become the pty
 	 * slave too, and it leaves the launcher's session. */
 	for (int i = 0; i < 3; i++)
 		if (r->term->active && !pty_later && r->term->is_tty[i] &&
@@ -308,12 +452,11 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 		sh_fail(&e, SH_EXIT_SETUP, errno, "session: setsid failed");
 		child_die(r, &e);
 	}
-	/* i5. uts and net namespaces. */
+	SH_TP("I-closed");
+	/* i8. uts namespace. */
 	if (sh_uts_set_hostname(p->hostname ? p->hostname : "safehouse", &e) < 0)
 		child_die(r, &e);
-	if (p->net != SH_NETMODE_FULL && sh_netns_lo_up(&e) < 0)
-		child_die(r, &e);
-	/* i5b. Filtered: the proxy's listener on our own loopback, created
+	/* i8b. Filtered: the proxy's listener on our own loopback, created
 	 * here (O_CLOEXEC) and served by the launcher's proxy process in the
 	 * host's namespace; init keeps no copy. */
 	if (filtered) {
@@ -329,24 +472,16 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 			child_die(r, &e);
 		}
 		close(l);
-		if (!pty_later && !r->publish)
-			sh_closep(&r->syncfd);
-	}
-	/* i5c. Publishing: the socket factory channel (and the namespace's
-	 * identity and /proc/net/tcp{,6}) to the launcher; init keeps its end
-	 * and answers requests while the command runs. */
-	if (r->publish) {
-		r->pubfd = sh_sockfactory_open(r->syncfd, &e);
-		if (r->pubfd < 0)
-			child_die(r, &e);
 		if (!pty_later)
 			sh_closep(&r->syncfd);
 	}
-	/* i6. The view: private propagation, new root, the plan's mounts,
+	SH_TP("I-listen");
+	/* i9. The view: private propagation, new root, the plan's mounts,
 	 * read-only skeleton, pivot_root, old root detached. */
 	if (sh_mountns_build(p->mounts, p->nmounts, &e) < 0)
 		child_die(r, &e);
-	/* i6b. The pty, from the sandbox's own devpts (so /dev/pts/N inside
+	SH_TP("I-mounts");
+	/* i9b. The pty, from the sandbox's own devpts (so /dev/pts/N inside
 	 * is really it); the master goes to the launcher, and init's tty fds
 	 * become the slave (init never keeps the real terminal). */
 	if (pty_later) {
@@ -372,11 +507,11 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 			_exit(SH_EXIT_SETUP);
 		sh_closep(&r->syncfd);
 	}
-	/* i7. Init needs no capability from here on (signals and wait work
+	/* i10. Init needs no capability from here on (signals and wait work
 	 * within the same uid). */
 	if (sh_drop_caps(&e) < 0)
 		child_die(r, &e);
-	/* i7b. Absent protected names: init will perform the command's
+	/* i10b. Absent protected names: init will perform the command's
 	 * creations, confined by the same Landlock rules (its domain is the
 	 * parent of the command's). */
 	if (p->nprotect_create > 0) {
@@ -387,7 +522,8 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 			child_die(r, &e);
 		}
 	}
-	/* i8. The command.  Init's signals are blocked before the fork so no
+	SH_TP("I-caps");
+	/* i11. The command.  Init's signals are blocked before the fork so no
 	 * SIGCHLD or forwarded signal is lost. */
 	sigset_t set;
 	sh_init_sigset(&set);
@@ -399,6 +535,7 @@ __attribute__((noreturn)) static void init_main(struct run *r)
 	}
 	if (cmd == 0)
 		command_main(r);
+	SH_TP("I-forked");
 	close(r->errfd);
 	struct sh_supervisor *sv = NULL;
 	if (r->sup[0] >= 0) { /* EOF: the command failed before c6b */
@@ -541,6 +678,250 @@ static void kill_orphans(void)
 	}
 }
 
+/* ---- Early start ----
+ * Init (with its namespaces) is created before the plan exists: the
+ * kernel's namespace set-up and init's plan-independent steps (network
+ * namespace, lo, socket factory) then run on another CPU while the launcher
+ * is still planning.  Init waits for the plan, which arrives by value into
+ * the hand-off region, a private mapping both processes have at the same
+ * address since the clone; nothing is shared afterwards. */
+
+static void pre_reset(void)
+{
+	sh_closep(&pre.errfd);
+	sh_closep(&pre.syncfd);
+	sh_closep(&pre.bell);
+	if (pre.region)
+		munmap(pre.region, HANDOFF_MAX);
+	memset(&pre, 0, sizeof(pre));
+	pre.pid = pre.errfd = pre.syncfd = pre.bell = -1;
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+void sh_sandbox_prestart_cancel(void)
+{
+	if (pre.pid > 0) {
+		kill(pre.pid, SIGKILL);
+		reap(pre.pid);
+	}
+	pre_reset();
+}
+
+/* Remember a failed attempt (init gone): reported by the launch. */
+static int pre_fail(const struct sh_err *e)
+{
+	sh_sandbox_prestart_cancel();
+	pre.failed = true;
+	pre.err = *e;
+	return -1;
+}
+
+/* Which of 0, 1, 2 the caller had closed: they stay closed for the
+ * command, and /dev/null holds their place here so that none of our own
+ * fds (status pipe, sockets) lands on them and passes for a stream. */
+static int std_closed;
+
+static void hold_closed_stdio(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) < 0 && errno == EBADF) {
+			int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (fd == i)
+				std_closed |= 1 << i;
+			else if (fd >= 0)
+				close(fd); /* cannot happen: the lowest free fd is i */
+		}
+}
+
+/* Init's status record after a failed start (it may have written none). */
+static void read_record(int fd, struct sh_err *e, const char *what)
+{
+	struct sh_err rec;
+	ssize_t n = sh_read_full(fd, &rec, sizeof(rec));
+	if (n == (ssize_t)sizeof(rec))
+		*e = rec;
+	else
+		sh_fail(e, SH_EXIT_SETUP, n < 0 ? errno : 0, "%s", what);
+}
+
+/* 1., 4., 5. of THE ORDER, before anything is known about the run. */
+int sh_sandbox_prestart(struct sh_err *e)
+{
+	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 };
+	sigset_t set, old;
+
+	sh_sandbox_prestart_cancel();
+	if (sh_thread_count() > 1) {
+		sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "
+					     "single-threaded (run helpers such as the proxy in their "
+					     "own process)");
+		return pre_fail(e);
+	}
+	/* 1. */
+	if (sh_harden_self(e) < 0)
+		return pre_fail(e);
+	hold_closed_stdio();
+	pre.region = mmap(NULL, HANDOFF_MAX, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pre.region == MAP_FAILED) {
+		pre.region = NULL;
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot map the plan hand-off region");
+		return pre_fail(e);
+	}
+	/* 4. */
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the status pipe");
+		return pre_fail(e);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the handshake socket");
+		goto fail;
+	}
+	pre.bell = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
+	if (pre.bell < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create an eventfd");
+		goto fail;
+	}
+	/* 5. The relayed signals stay blocked in init from its first
+	 * instruction (it is in our process group until its setsid).  No
+	 * CLONE_NEWNET: init makes its network namespace itself (i4). */
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(relay_sigs) / sizeof(relay_sigs[0]); i++)
+		sigaddset(&set, relay_sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	fflush(NULL); /* no stdio buffer gets flushed twice by a child */
+	pre.have_mask = sched_getaffinity(0, sizeof(pre.mask), &pre.mask) == 0;
+	pid_t pid = sh_userns_clone(sh_userns_flags(SH_NETMODE_FULL), e);
+	if (pid == 0)
+		init_main(errp[1], sync[1], pre.bell, pre.region);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		goto fail;
+	pre.pid = pid;
+	if (pre.have_mask) { /* init runs beside us, not queued behind us */
+		cpu_set_t other = pre.mask;
+		int me = sched_getcpu();
+		if (me >= 0 && CPU_ISSET(me, &other) && CPU_COUNT(&other) > 1) {
+			CPU_CLR(me, &other);
+			(void)sched_setaffinity(pid, sizeof(other), &other);
+		}
+	}
+	pre.errfd = errp[0];
+	pre.syncfd = sync[0];
+	pre.child_errfd = errp[1];
+	pre.child_syncfd = sync[1];
+	close(errp[1]);
+	close(sync[1]);
+	return 0;
+fail:
+	sh_closep(&errp[0]);
+	sh_closep(&errp[1]);
+	sh_closep(&sync[0]);
+	sh_closep(&sync[1]);
+	return pre_fail(e);
+}
+
+/* 6. (first part) The maps, then the network mode, which releases init's
+ * network set-up.  Starts init first if there is none. */
+int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e)
+{
+	if (pre.failed)
+		return -1;
+	if (pre.pid > 0 && pre.net_sent && pre.net != net)
+		sh_sandbox_prestart_cancel(); /* made for another mode */
+	if (pre.pid < 0 && sh_sandbox_prestart(e) < 0)
+		return -1;
+	if (pre.net_sent)
+		return 0;
+	char m = net == SH_NETMODE_FULL ? 'f' : 'p';
+	int w = write_maps(pre.pid, pre.syncfd, e);
+	if (w == 0 && (sh_write_all(pre.syncfd, &m, 1) < 0 || bell_ring(pre.bell) < 0))
+		w = 1;
+	if (w > 0)
+		read_record(pre.errfd, e, "launch: the sandbox died during setup");
+	if (w != 0)
+		return pre_fail(e);
+	pre.net_sent = true;
+	pre.net = net;
+	SH_TP("L-net");
+	return 0;
+}
+
+/* The prestarted init for this plan (starting and releasing it now if
+ * need be): fills r's fds; returns its pid, or -1 with *e filled. */
+static pid_t take_prestart(const struct sh_plan *plan, struct run *r, int *errfd, int *syncfd,
+			   int *bell, void **region, struct sh_err *e)
+{
+	if (!pre.failed)
+		(void)sh_sandbox_prestart_net(plan->net, e); /* a failure is in pre.err */
+	if (pre.failed) {
+		*e = pre.err;
+		pre_reset();
+		return -1;
+	}
+	pid_t pid = pre.pid;
+	*errfd = sh_take_fd(&pre.errfd);
+	*syncfd = sh_take_fd(&pre.syncfd);
+	*bell = sh_take_fd(&pre.bell);
+	r->errfd = pre.child_errfd;
+	r->syncfd = pre.child_syncfd;
+	*region = pre.region;
+	pre.region = NULL;
+	pre_reset();
+	return pid;
+}
+
+/* 6. The plan (and the run) to init, into its hand-off region. */
+static int send_handoff(const struct run *r, const struct sh_term *term, void *region, int sync,
+			int bell, struct sh_err *e)
+{
+	struct sh_arena a;
+	sh_arena_init(&a, region, HANDOFF_MAX);
+	struct handoff *h = sh_arena_alloc(&a, sizeof(*h));
+	if (!h)
+		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "launch: the plan is too large");
+	h->r = *r;
+	h->opts = *r->opts;
+	h->r.opts = &h->opts;
+	h->term = *term;
+	h->r.term = &h->term;
+	h->slave_follows = term->slave >= 0;
+	if (sh_plan_copy_to(r->plan, &h->plan, &a) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "launch: the plan is too large (over %u MiB)",
+			       HANDOFF_MAX >> 20);
+	if (r->plan->limits) {
+		h->limits = *r->plan->limits;
+		memset(h->limits.dirs, 0, sizeof(h->limits.dirs)); /* the launcher's business */
+		h->plan.limits = &h->limits;
+	}
+	h->r.plan = &h->plan;
+	if (r->pub_nports > SH_PUBLISH_MAX_PORTS)
+		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "launch: too many published ports");
+	if (r->pub_nports)
+		memcpy(h->ports, r->pub_ports, r->pub_nports * sizeof(h->ports[0]));
+	h->r.pub_ports = h->ports;
+	/* Our 0, 1, 2 as they are now (init has those of the early start). */
+	int std[3];
+	size_t nstd = 0;
+	char open_mask = 0;
+	for (int i = 0; i < 3; i++)
+		if (!(std_closed & (1 << i)) && fcntl(i, F_GETFD) >= 0) {
+			std[nstd++] = i;
+			open_mask |= (char)(1 << i);
+		}
+	uint64_t size = a.used;
+	if (sh_write_all(sync, &size, sizeof(size)) < 0 || sh_write_all(sync, region, a.used) < 0 ||
+	    sh_send_fds(sync, (char)('0' + open_mask), std, nstd, 0) < 0 ||
+	    (h->slave_follows && sh_send_fd(sync, term->slave) < 0) || bell_ring(bell) < 0)
+		return 1; /* init died: its record says why */
+	return 0;
+}
+
 void sh_sandbox_opts_init(struct sh_sandbox_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -556,7 +937,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
 
 /* THE ORDER.  Each step relies on the ones before it.
  *
- * Launcher:
+ * Launcher (steps 1, 4-6 may have run earlier, in sh_sandbox_prestart,
+ * before the plan existed):
  *   1. harden itself: not dumpable, no core files (sh_harden_self)
  *   2. terminal: if any of 0/1/2 is a tty, we use our own pty (settings
  *      and window size copied; allocated here from the host's devpts, or
@@ -566,26 +948,28 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   3. block the relayed signals (before any child exists, so none is lost)
  *      and take them through a signalfd; SIGPIPE ignored while relaying
  *   4. status pipe (O_CLOEXEC) and, with namespaces, a handshake socket
- *   5. clone into new user+mount+pid+ipc+uts+cgroup namespaces, plus net
- *      unless net == FULL (fallback: plain fork)
+ *   5. clone into new user+mount+pid+ipc+uts+cgroup namespaces, the
+ *      relayed signals blocked in the child (fallback: plain fork)
  *   6. write setgroups "deny", uid_map, gid_map of init (caller's ids
- *      mapped to themselves), then release init
+ *      mapped to themselves), then release init; (later) cgroup limits,
+ *      then the plan to init
+ *   6a'. (private network) receive init's socket factory; start the
+ *       forwarder if ports are published (publish hooks), else close it
  *   6a. (filtered) receive the proxy listener init created in the new
  *       network namespace; start the proxy process (net hooks)
- *   6a'. (publish) receive init's socket factory; start the forwarder
- *       (publish hooks)
  *   6b. (pty inside) receive the pty master from init, configure it
  *   7. read the status pipe to EOF (= execve succeeded) or an error record
  *   8. relay pty and signals (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
  *      forwards them), wait for init, return its status
  * Init (pid 1, see init_main):
- *   i1 PR_SET_PDEATHSIG(SIGKILL)  i2 handshake  i3 close inherited fds
- *   i4 pty slave on its tty fds, setsid  i5 hostname, lo up
- *   i5b (filtered) listener on 127.0.0.1:proxy_port, sent to the launcher
- *   i5c (publish) socket factory channel, sent to the launcher
- *   i6 mount view + pivot_root  i6b pty from /dev/pts/ptmx, master to the
- *   launcher  i7 drop its capabilities
- *   i8 fork the command, then reap/forward until it exits
+ *   i1 PR_SET_PDEATHSIG(SIGKILL)  i2 handshake  i3 SIGPIPE ignored
+ *   i4 (private network) unshare(CLONE_NEWNET), lo up, socket factory
+ *   channel sent to the launcher  i5 wait for the plan  i6 close inherited
+ *   fds  i7 pty slave on its tty fds, setsid  i8 hostname
+ *   i8b (filtered) listener on 127.0.0.1:proxy_port, sent to the launcher
+ *   i9 mount view + pivot_root  i9b pty from /dev/pts/ptmx, master to the
+ *   launcher  i10 drop its capabilities
+ *   i11 fork the command, then reap/forward until it exits
  * Command (see command_main):
  *   c1 setsid + TIOCSCTTY on the pty slave  c2 chdir(cwd)  c3 drop caps
  *   c4 PR_SET_NO_NEW_PRIVS  c5 Landlock  c6 close_range(3, ~0U, CLOEXEC)
@@ -598,11 +982,15 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	sigset_t set;
 	struct sigaction sa_pipe_old, sa_chld_old, sa;
 	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 }, sfd = -1, ret = -1;
+	void *region = NULL;
+	int bell = -1;
 	pid_t pid = -1;
 	bool proxy_started = false, pub_started = false;
 
-	if (!plan || !plan->argv || !plan->argv[0] || !plan->envp)
+	if (!plan || !plan->argv || !plan->argv[0] || !plan->envp) {
+		sh_sandbox_prestart_cancel();
 		return sh_fail(e, SH_EXIT_SETUP, EINVAL, "launch: the plan has no command");
+	}
 	memset(&r, 0, sizeof(r));
 	r.plan = plan;
 	r.opts = opts;
@@ -614,27 +1002,41 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 
 	/* Filtered without hooks (the library used without the CLI): the
 	 * private namespace and Landlock as usual, and no proxy at all. */
-	if (plan->net == SH_NETMODE_FILTERED && !plan->use_userns)
+	if (plan->net == SH_NETMODE_FILTERED && !plan->use_userns) {
+		sh_sandbox_prestart_cancel();
 		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: filtered network needs a private "
 						   "network namespace");
+	}
 	r.proxy = plan->net == SH_NETMODE_FILTERED && net_hooks.start;
 	r.publish = plan->use_userns && plan->net != SH_NETMODE_FULL && pub_hooks.start;
-	if (sh_thread_count() > 1)
-		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "
-						   "single-threaded (run helpers such as the proxy "
-						   "in their own process)");
-	/* 1. */
-	if (sh_harden_self(e) < 0)
-		return -1;
+	if (r.publish) {
+		r.pub_ports = pub_hooks.ports;
+		r.pub_nports = pub_hooks.nports;
+		r.pub_bind_any = pub_hooks.bind_any;
+	}
+	/* 1., 4.-6. with namespaces (init may exist already, waiting) */
+	if (plan->use_userns) {
+		pid = take_prestart(plan, &r, &errp[0], &sync[0], &bell, &region, e);
+		if (pid < 0)
+			return -1;
+	} else {
+		sh_sandbox_prestart_cancel();
+		if (sh_thread_count() > 1)
+			return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher "
+							   "must be single-threaded (run helpers "
+							   "such as the proxy in their own process)");
+		if (sh_harden_self(e) < 0)
+			return -1;
+	}
 	/* 2. */
 	for (size_t i = 0; plan->use_userns && i < plan->nmounts; i++)
 		if (plan->mounts[i].kind == SH_MNT_DEV && strcmp(plan->mounts[i].path, "/dev") == 0)
 			r.pty_inside = true;
 	if (sh_term_setup(&term, !r.pty_inside, e) < 0)
-		return -1;
+		goto out_noterm;
 	if (sh_term_raw(&term, e) < 0) {
 		sh_term_close(&term);
-		return -1;
+		goto out_noterm;
 	}
 	/* 3. */
 	sigemptyset(&set);
@@ -657,25 +1059,14 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 		sh_fail(e, SH_EXIT_SETUP, errno, "launch: signalfd failed");
 		goto out;
 	}
-	/* 4. */
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the status pipe");
-		goto out;
-	}
-	r.errfd = errp[1];
-	if (plan->use_userns &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
-		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the handshake socket");
-		goto out;
-	}
-	r.syncfd = sync[1];
-	/* 5. */
-	fflush(NULL); /* no stdio buffer gets flushed twice by a child */
-	if (plan->use_userns) {
-		pid = sh_userns_clone(sh_userns_flags(plan->net), e);
-		if (pid == 0)
-			init_main(&r);
-	} else {
+	/* 4., 5. (fallback: no namespaces, the command is our child) */
+	if (!plan->use_userns) {
+		if (pipe2(errp, O_CLOEXEC) < 0) {
+			sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the status pipe");
+			goto out;
+		}
+		r.errfd = errp[1];
+		fflush(NULL); /* no stdio buffer gets flushed twice by a child */
 		/* No pid namespace in fallback: become the subreaper so that
 		 * daemons started inside are re-parented to us, not to the
 		 * host's init, and can be killed when the command ends. */
@@ -688,18 +1079,30 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 			sh_fail(e, SH_EXIT_SETUP, errno, "launch: fork failed");
 		if (pid == 0)
 			fallback_main(&r);
+		if (pid < 0)
+			goto out;
+		sh_closep(&errp[1]);
+		sh_term_close_slave(&term);
 	}
-	if (pid < 0)
-		goto out;
-	sh_closep(&errp[1]);
-	sh_closep(&sync[1]);
-	sh_term_close_slave(&term);
 
 	/* 6. */
 	if (plan->limits && sh_limits_attach(plan->limits, pid, e) < 0)
 		goto out;
 	if (plan->use_userns) {
-		int w = write_maps(pid, sync[0], e);
+		int w = send_handoff(&r, &term, region, sync[0], bell, e);
+		sh_term_close_slave(&term);
+		sh_closep(&bell);
+		if (w == 0 && plan->net != SH_NETMODE_FULL) {
+			/* 6a'. The socket factory; EOF: init failed. */
+			struct sh_sockfactory_fds f;
+			if (sh_sockfactory_recv(sync[0], &f) < 0)
+				w = 1;
+			else if (r.publish && pub_hooks.start(pub_hooks.ctx, &f, e) < 0)
+				w = -1;
+			else
+				pub_started = r.publish;
+			sh_sockfactory_fds_close(&f);
+		}
 		if (w == 0 && r.proxy) {
 			/* 6a. The proxy listener; EOF instead means init
 			 * failed, and its record says why. */
@@ -714,17 +1117,6 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 				close(l);
 			}
 		}
-		if (w == 0 && r.publish) {
-			/* 6a'. The socket factory; EOF: init failed. */
-			struct sh_sockfactory_fds f;
-			if (sh_sockfactory_recv(sync[0], &f) < 0)
-				w = 1;
-			else if (pub_hooks.start(pub_hooks.ctx, &f, e) < 0)
-				w = -1;
-			else
-				pub_started = true;
-			sh_sockfactory_fds_close(&f);
-		}
 		if (w == 0 && r.pty_inside && term.active) {
 			/* 6b. Init sends the master once the view exists; EOF
 			 * instead means it failed, and its record says why. */
@@ -736,12 +1128,12 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 		sh_closep(&sync[0]);
 		if (w < 0) {
 			kill(pid, SIGKILL);
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
+			reap(pid);
 			pid = -1;
 			goto out;
 		}
 	}
+	SH_TP("L-7");
 	/* 7. */
 	struct sh_err rec;
 	ssize_t n = sh_read_full(errp[0], &rec, sizeof(rec));
@@ -751,11 +1143,11 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 		else
 			sh_fail(e, SH_EXIT_SETUP, n < 0 ? errno : 0,
 				"launch: the sandbox died during setup");
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		reap(pid);
 		pid = -1;
 		goto out;
 	}
+	SH_TP("L-8");
 	/* 8. */
 	ret = supervise(pid, sfd, &term);
 	pid = -1;
@@ -766,9 +1158,9 @@ out:
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	if (pid > 0) { /* set-up failed after the clone */
 		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		reap(pid);
 	}
+	SH_TP("L-out");
 	sh_term_close(&term);
 	if (proxy_started && net_hooks.stop)
 		net_hooks.stop(net_hooks.ctx); /* prints its summary: after the terminal */
@@ -781,10 +1173,25 @@ out:
 	sh_closep(&errp[1]);
 	sh_closep(&sync[0]);
 	sh_closep(&sync[1]);
+	sh_closep(&bell);
 	sigaction(SIGPIPE, &sa_pipe_old, NULL);
 	sigaction(SIGCHLD, &sa_chld_old, NULL);
 	sigprocmask(SIG_SETMASK, &r.oldmask, NULL);
+	if (region)
+		munmap(region, HANDOFF_MAX);
+	SH_TP("L-ret");
 	return ret;
+out_noterm:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		reap(pid);
+	}
+	sh_closep(&errp[0]);
+	sh_closep(&sync[0]);
+	sh_closep(&bell);
+	if (region)
+		munmap(region, HANDOFF_MAX);
+	return -1;
 }
 
 bool sh_sandbox_err_is_userns(const struct sh_err *e)

@@ -32,6 +32,24 @@ void sh_sandbox_opts_init(struct sh_sandbox_opts *o);
 int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opts *o,
 			 struct sh_err *e);
 
+/* Start the sandbox's init and its namespaces early, so that their set-up
+ * overlaps the caller's own work (configuration, planning):
+ *   sh_sandbox_prestart()      as soon as it is known that a command will
+ *                              run (the earlier, the less memory init
+ *                              shares copy-on-write with the caller);
+ *   sh_sandbox_prestart_net()  once the plan's network mode is known: init
+ *                              then makes its network namespace;
+ *   sh_sandbox_exec*()         uses it (a plan of another network mode gets
+ *                              a new one), or starts one itself.
+ * A failure is kept and reported by sh_sandbox_exec*(), so the caller may
+ * ignore these return values.  Call sh_sandbox_prestart_cancel() when no
+ * sh_sandbox_exec*() follows (a no-op when there is nothing to cancel).
+ * sh_sandbox_prestart() hardens the caller (sh_harden_self).  Requirements
+ * as for sh_sandbox_exec(). */
+int sh_sandbox_prestart(struct sh_err *e);
+int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e);
+void sh_sandbox_prestart_cancel(void);
+
 /* True when *e (from sh_sandbox_exec) says the user namespace itself could
  * not be created: nothing ran, and the caller may choose fallback mode. */
 bool sh_sandbox_err_is_userns(const struct sh_err *e);

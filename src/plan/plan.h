@@ -114,6 +114,13 @@ void sh_plan_notes_free(struct sh_plan_notes *n);
 int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
 		     struct sh_plan_notes *notes, struct sh_err *e);
 
+/* A deep copy of *src into the arena (dst itself is the caller's): every
+ * string and array of the copy lives in the arena, so the arena's bytes are
+ * a complete plan wherever they sit at the same address.  limits is not
+ * copied (NULL).  -1 when the arena is too small. */
+struct sh_arena;
+int sh_plan_copy_to(const struct sh_plan *src, struct sh_plan *dst, struct sh_arena *a);
+
 /* Human-readable dump, one line per step (used by --print-plan). */
 void sh_plan_print(const struct sh_plan *p, FILE *f);
 

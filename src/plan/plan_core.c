@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/arena.h"
 #include "util/str.h"
 
 void sh_plan_init(struct sh_plan *p)
@@ -60,4 +61,31 @@ void sh_plan_add_ll(struct sh_plan *p, const char *path, unsigned access)
 	p->ll[p->nll].path = sh_xstrdup(path);
 	p->ll[p->nll].access = access;
 	p->nll++;
+}
+
+int sh_plan_copy_to(const struct sh_plan *src, struct sh_plan *dst, struct sh_arena *a)
+{
+	*dst = *src;
+	dst->mounts = sh_arena_dup(a, src->mounts, src->nmounts * sizeof(*src->mounts));
+	dst->mounts_cap = src->nmounts;
+	for (size_t i = 0; dst->mounts && i < src->nmounts; i++) {
+		struct sh_mount *m = &dst->mounts[i];
+		m->path = sh_arena_strdup(a, m->path);
+		m->target = sh_arena_strdup(a, m->target);
+		m->why.source = sh_arena_strdup(a, m->why.source);
+	}
+	dst->ll = sh_arena_dup(a, src->ll, src->nll * sizeof(*src->ll));
+	dst->ll_cap = src->nll;
+	for (size_t i = 0; dst->ll && i < src->nll; i++)
+		dst->ll[i].path = sh_arena_strdup(a, dst->ll[i].path);
+	dst->cwd = sh_arena_strdup(a, src->cwd);
+	dst->argv = sh_arena_strv(a, src->argv);
+	dst->envp = sh_arena_strv(a, src->envp);
+	dst->hostname = sh_arena_strdup(a, src->hostname);
+	dst->limits = NULL; /* not owned: the caller copies what it needs */
+	dst->protect_create = sh_arena_dup(a, src->protect_create,
+					   src->nprotect_create * sizeof(char *));
+	for (size_t i = 0; dst->protect_create && i < src->nprotect_create; i++)
+		dst->protect_create[i] = sh_arena_strdup(a, dst->protect_create[i]);
+	return a->full ? -1 : 0;
 }

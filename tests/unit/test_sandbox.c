@@ -449,6 +449,56 @@ TEST_FORK(sandbox_network_modes)
 	close(s);
 }
 
+/* ---- early start (sh_sandbox_prestart) ---- */
+
+/* Children of this process, from /proc (init is one while it waits). */
+static int child_count(void)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	int k = 0;
+	for (char *t = strtok(buf, " \n"); t; t = strtok(NULL, " \n"))
+		k++;
+	return k;
+}
+
+TEST_FORK(sandbox_prestart_used_replaced_or_cancelled)
+{
+	struct sh_plan p;
+	struct sh_err e;
+	if (!need_sandbox(true))
+		return;
+	/* Started and released for the plan's mode: the run uses it. */
+	CHECK_INT(sh_sandbox_prestart(&e), ==, 0);
+	CHECK_INT(child_count(), ==, 1);
+	CHECK_INT(sh_sandbox_prestart_net(SH_NETMODE_NONE, &e), ==, 0);
+	base_plan(&p, SH_NETMODE_NONE, "grep -c : /proc/net/dev; exit 7");
+	CHECK_INT(run(&p, &e), ==, 7);
+	CHECK_STR(out, "1\n"); /* lo only: its own network namespace */
+	CHECK_INT(child_count(), ==, 0);
+	sh_plan_free(&p);
+	/* Released for another mode: replaced (the host's network here). */
+	CHECK_INT(sh_sandbox_prestart(&e), ==, 0);
+	CHECK_INT(sh_sandbox_prestart_net(SH_NETMODE_NONE, &e), ==, 0);
+	base_plan(&p, SH_NETMODE_FULL, "grep -c : /proc/net/dev");
+	CHECK_INT(run(&p, &e), ==, 0);
+	CHECK(atoi(out) > 1); /* the host's interfaces */
+	CHECK_INT(child_count(), ==, 0);
+	sh_plan_free(&p);
+	/* Not used: cancelled, nothing left. */
+	CHECK_INT(sh_sandbox_prestart(&e), ==, 0);
+	CHECK_INT(sh_sandbox_prestart_net(SH_NETMODE_FILTERED, &e), ==, 0);
+	sh_sandbox_prestart_cancel();
+	CHECK_INT(child_count(), ==, 0);
+	sh_sandbox_prestart_cancel(); /* twice: a no-op */
+}
+
 /* ---- path safety (threats.md LAUNCH-01) ---- */
 
 TEST_FORK(sandbox_planted_symlink_aborts)
