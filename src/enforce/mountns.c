@@ -151,6 +151,12 @@ struct ctx {
 	size_t nown, own_cap;
 	int *ro;      /* our fs mounts to make read-only once everything is attached */
 	size_t nro, ro_cap;
+	/* The directory of our own tmpfs where the last mount point was made
+	 * (the plan lists siblings together: /etc/a, /etc/b, ...): new mount
+	 * points in it are created directly.  Dropped by any mount at or
+	 * above it, which would hide it. */
+	char *dir_path;
+	int dir_fd;
 	struct sh_err *e;
 };
 
@@ -361,6 +367,72 @@ static int walk(struct ctx *c, int start, const char *p, enum walk_mode mode)
 		s = slash + 1;
 	}
 	return sh_take_fd(&cur);
+}
+
+static void dir_forget(struct ctx *c)
+{
+	free(c->dir_path);
+	c->dir_path = NULL;
+	sh_closep(&c->dir_fd);
+}
+
+/* A mount was attached at path: the remembered directory goes if the
+ * mount hides it (path is it or one of its ancestors). */
+static void dir_mounted(struct ctx *c, const char *path)
+{
+	size_t n = strlen(path);
+	if (c->dir_path && (strcmp(path, "/") == 0 ||
+			    (strncmp(c->dir_path, path, n) == 0 &&
+			     (c->dir_path[n] == '\0' || c->dir_path[n] == '/'))))
+		dir_forget(c);
+}
+
+/* The mount point for path in the new view (created in our own tmpfs when
+ * missing, as walk() does), by the remembered directory when path is in it:
+ * one syscall or two instead of walk()'s dozen. */
+static int mount_point(struct ctx *c, const char *path, enum walk_mode mode)
+{
+	const char *slash = strrchr(path, '/');
+	const char *leaf = slash ? slash + 1 : "";
+	size_t dn = slash ? (size_t)(slash - path) : 0;
+	if (c->dir_path && slash && dn && *leaf && strcmp(leaf, ".") != 0 && strcmp(leaf, "..") != 0 &&
+	    strlen(c->dir_path) == dn && strncmp(c->dir_path, path, dn) == 0) {
+		if (mode == W_FILE) {
+			int fd = openat(c->dir_fd, leaf,
+					O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+			if (fd >= 0)
+				return fd;
+		} else if (mkdirat(c->dir_fd, leaf, 0755) == 0) {
+			int fd = open_comp(c->dir_fd, leaf);
+			if (fd >= 0)
+				return fd;
+			return fail(c, errno, "cannot open '%s'", path);
+		}
+		if (errno != EEXIST)
+			return fail(c, errno, "cannot create mount point '%s'", path);
+		/* it exists: walk() checks what it is */
+	}
+	int fd = walk(c, c->top, path, mode);
+	if (fd < 0 || !slash || !dn || (c->dir_path && strlen(c->dir_path) == dn &&
+					strncmp(c->dir_path, path, dn) == 0))
+		return fd;
+	/* Remember path's directory if it is ours (never a host bind). */
+	char rel[PATH_MAX];
+	if (dn >= sizeof(rel))
+		return fd;
+	memcpy(rel, path + 1, dn - 1);
+	rel[dn - 1] = '\0';
+	int d = open_beneath(c->top, rel);
+	if (d < 0)
+		return fd;
+	if (!is_ours(c, d)) {
+		close(d);
+		return fd;
+	}
+	dir_forget(c);
+	c->dir_fd = d;
+	c->dir_path = sh_xstrndup(path, dn);
+	return fd;
 }
 
 static int check_type(struct ctx *c, int fd, bool want_dir, const char *path, const char *what)
@@ -698,7 +770,7 @@ static void set_top(struct ctx *c, const char *path, int *fd)
 	c->top = sh_take_fd(fd);
 }
 
-static int apply_one(struct ctx *c, const struct sh_mount *m)
+static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
 {
 	const unsigned nsd = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 
@@ -707,7 +779,7 @@ static int apply_one(struct ctx *c, const struct sh_mount *m)
 		int src SH_AUTOCLOSE = walk(c, c->hostroot, m->path, W_EXISTING);
 		if (src < 0 || check_type(c, src, m->is_dir, m->path, "bind source") < 0)
 			return -1;
-		int tgt SH_AUTOCLOSE = walk(c, c->top, m->path, m->is_dir ? W_DIR : W_FILE);
+		int tgt SH_AUTOCLOSE = mount_point(c, m->path, m->is_dir ? W_DIR : W_FILE);
 		if (tgt < 0 || check_type(c, tgt, m->is_dir, m->path, "mount point") < 0)
 			return -1;
 		int t SH_AUTOCLOSE = bind_at(c, src, tgt, true,
@@ -718,7 +790,7 @@ static int apply_one(struct ctx *c, const struct sh_mount *m)
 		return 0;
 	}
 	case SH_MNT_MASK: {
-		int tgt SH_AUTOCLOSE = walk(c, c->top, m->path, m->is_dir ? W_DIR : W_FILE);
+		int tgt SH_AUTOCLOSE = mount_point(c, m->path, m->is_dir ? W_DIR : W_FILE);
 		if (tgt < 0 || check_type(c, tgt, m->is_dir, m->path, "masked path") < 0)
 			return -1;
 		int t SH_AUTOCLOSE = -1;
@@ -730,7 +802,7 @@ static int apply_one(struct ctx *c, const struct sh_mount *m)
 		return t < 0 ? -1 : 0;
 	}
 	case SH_MNT_DIR: {
-		int tgt SH_AUTOCLOSE = walk(c, c->top, m->path, W_DIR);
+		int tgt SH_AUTOCLOSE = mount_point(c, m->path, W_DIR);
 		if (tgt < 0 || check_type(c, tgt, true, m->path, "directory") < 0)
 			return -1;
 		return 0;
@@ -742,7 +814,7 @@ static int apply_one(struct ctx *c, const struct sh_mount *m)
 			inodes = 1024;
 		if (inodes > 1u << 20)
 			inodes = 1u << 20;
-		int tgt SH_AUTOCLOSE = walk(c, c->top, m->path, W_DIR);
+		int tgt SH_AUTOCLOSE = mount_point(c, m->path, W_DIR);
 		if (tgt < 0 || check_type(c, tgt, true, m->path, "mount point") < 0)
 			return -1;
 		int t SH_AUTOCLOSE = tmpfs_at(c, tgt, m->path, is_sticky_tmp(m->path) ? "1777" : "0755",
@@ -753,13 +825,13 @@ static int apply_one(struct ctx *c, const struct sh_mount *m)
 		return 0;
 	}
 	case SH_MNT_PROC: {
-		int tgt SH_AUTOCLOSE = walk(c, c->top, m->path, W_DIR);
+		int tgt SH_AUTOCLOSE = mount_point(c, m->path, W_DIR);
 		if (tgt < 0 || check_type(c, tgt, true, m->path, "mount point") < 0)
 			return -1;
 		return proc_at(c, tgt, m->path);
 	}
 	case SH_MNT_DEV: {
-		int tgt SH_AUTOCLOSE = walk(c, c->top, m->path, W_DIR);
+		int tgt SH_AUTOCLOSE = mount_point(c, m->path, W_DIR);
 		if (tgt < 0 || check_type(c, tgt, true, m->path, "mount point") < 0)
 			return -1;
 		return dev_at(c, tgt, m->path);
@@ -781,6 +853,15 @@ static int apply_one(struct ctx *c, const struct sh_mount *m)
 	default:
 		return fail(c, EINVAL, "unknown mount kind %d for '%s'", (int)m->kind, m->path);
 	}
+}
+
+static int apply_one(struct ctx *c, const struct sh_mount *m)
+{
+	if (apply_one_inner(c, m) < 0)
+		return -1;
+	if (m->kind != SH_MNT_DIR && m->kind != SH_MNT_SYMLINK)
+		dir_mounted(c, m->path);
+	return 0;
 }
 
 static int build(struct ctx *c, const struct sh_mount *mounts, size_t n)
@@ -845,7 +926,8 @@ static int build(struct ctx *c, const struct sh_mount *mounts, size_t n)
 
 int sh_mountns_build(const struct sh_mount *mounts, size_t n, struct sh_err *e)
 {
-	struct ctx c = { .hostroot = -1, .newroot = -1, .top = -1, .empty = -1, .e = e };
+	struct ctx c = { .hostroot = -1, .newroot = -1, .top = -1, .empty = -1, .dir_fd = -1,
+			 .e = e };
 	/* Modes are given explicitly (0755, 1777): the caller's umask must not
 	 * turn /dev/shm into 1755. */
 	mode_t old = umask(0);
@@ -855,6 +937,7 @@ int sh_mountns_build(const struct sh_mount *mounts, size_t n, struct sh_err *e)
 	sh_closep(&c.newroot);
 	sh_closep(&c.top);
 	sh_closep(&c.empty);
+	dir_forget(&c);
 	for (size_t i = 0; i < c.nro; i++)
 		close(c.ro[i]);
 	free(c.ro);
