@@ -269,7 +269,8 @@ int sh_landlock_apply(const struct sh_landlock_config *c, struct sh_err *e)
 		return sh_hint(e, "use a kernel >= 6.12");
 	}
 
-	attr.handled_access_fs = sh_landlock_handled_fs(abi);
+	if (!c->fs_inherited)
+		attr.handled_access_fs = sh_landlock_handled_fs(abi);
 	if (c->restrict_tcp)
 		attr.handled_access_net = (c->bind_any ? 0 : LANDLOCK_ACCESS_NET_BIND_TCP) |
 					  LANDLOCK_ACCESS_NET_CONNECT_TCP;
@@ -278,11 +279,13 @@ int sh_landlock_apply(const struct sh_landlock_config *c, struct sh_err *e)
 	if (c->scope_signal)
 		attr.scoped |= LANDLOCK_SCOPE_SIGNAL;
 
+	if (!attr.handled_access_fs && !attr.handled_access_net && !attr.scoped)
+		return 0; /* fs_inherited, nothing of its own */
 	ruleset = ll_create_ruleset(&attr, sizeof(attr), 0);
 	if (ruleset < 0)
 		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot create the landlock ruleset");
 
-	for (size_t i = 0; i < c->nrules; i++)
+	for (size_t i = 0; !c->fs_inherited && i < c->nrules; i++)
 		if (add_path_rule(ruleset, &c->rules[i], abi, e) < 0)
 			return -1;
 

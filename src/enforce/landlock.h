@@ -26,6 +26,10 @@ struct sh_landlock_config {
 	bool bind_any;           /* restrict_tcp: connect only; bind is not handled */
 	bool scope_abstract_unix; /* ABI >= 6 */
 	bool scope_signal;        /* ABI >= 6 */
+	bool fs_inherited;        /* the same filesystem rules are enforced by a domain this
+				   * process already is in (init's): this layer handles no
+				   * filesystem right (rules ignored), only TCP and scopes,
+				   * and is not made at all when it has neither */
 };
 
 /* Build the ruleset and call landlock_restrict_self().  The caller must be

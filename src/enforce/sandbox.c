@@ -108,6 +108,14 @@ static const char *env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
+/* Init performs the command's creations of absent protected names
+ * (enforce/supervise.c), under the plan's Landlock rules: it confines
+ * itself with them (i10b), and the command inherits that domain (c5). */
+static bool init_confines(const struct sh_plan *p)
+{
+	return p->use_userns && p->nprotect_create > 0;
+}
+
 __attribute__((noreturn)) static void exec_failed(const struct run *r, int err, const char *cmd)
 {
 	struct sh_err e;
@@ -224,7 +232,9 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 		child_die(r, &e);
 	SH_TP("C-caps");
 	/* c5. Landlock, from the same plan (second layer; the only one in
-	 * fallback mode). */
+	 * fallback mode).  When init confined itself with the plan's rules
+	 * (i10b) the command is in that domain already: its own layer adds
+	 * only TCP ports and scopes. */
 	int abi = sh_landlock_abi(NULL);
 	/* TCP connect: the proxy (filtered) and the published ports inside;
 	 * bind: the published ports (or any, for auto publishing). */
@@ -248,6 +258,7 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 		 * signals and abstract sockets in; doctor reports it. */
 		.scope_abstract_unix = abi >= 6,
 		.scope_signal = abi >= 6,
+		.fs_inherited = init_confines(p),
 	};
 	if (sh_landlock_apply(&ll, &e) < 0) {
 		if (strncmp(e.msg, "landlock", 8) != 0)
@@ -514,7 +525,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	/* i10b. Absent protected names: init will perform the command's
 	 * creations, confined by the same Landlock rules (its domain is the
 	 * parent of the command's). */
-	if (p->nprotect_create > 0) {
+	if (init_confines(p)) {
 		if (sh_supervise_confine(p, r->opts->landlock_min_abi, &e) < 0)
 			child_die(r, &e);
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->sup) < 0) {

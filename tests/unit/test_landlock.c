@@ -427,3 +427,33 @@ TEST_FORK(landlock_without_nnp_is_a_clear_error)
 	CHECK_CONTAINS(e.msg, "no_new_privs");
 	CHECK_CONTAINS(e.hint, "PR_SET_NO_NEW_PRIVS");
 }
+
+/* The command's layer when init already enforces the filesystem rules: no
+ * filesystem right of its own (the inherited denials stay), nothing at all
+ * when it has no TCP or scope either. */
+TEST_FORK(landlock_fs_inherited_layer)
+{
+	if (!abi_at_least(1))
+		return;
+	char *a = fixture(), *b = fixture();
+	char *fa = path(a, "f"), *fb = path(b, "f");
+	t_write_file(fa, "a");
+	t_write_file(fb, "b");
+	struct sh_ll_rule r[] = { { a, SH_ACC_READ } };
+	struct sh_landlock_config c = { .rules = r, .nrules = 1, .min_abi = 1 };
+	if (!nnp() || !apply(&c))
+		return;
+	/* rules ignored: b stays denied, a stays readable */
+	struct sh_ll_rule wide[] = { { b, SH_ACC_READ | SH_ACC_WRITE } };
+	struct sh_landlock_config in = { .rules = wide, .nrules = 1, .min_abi = 1,
+					 .fs_inherited = true };
+	CHECK(apply(&in));
+	CHECK_INT(try_open(fa, O_RDONLY), ==, 0);
+	CHECK_ERRNO(try_open(fb, O_RDONLY), EACCES);
+	if (sh_landlock_abi(NULL) >= 6) {
+		in.scope_signal = true;
+		CHECK(apply(&in));
+		CHECK_INT(try_open(fa, O_RDONLY), ==, 0);
+		CHECK_ERRNO(try_open(fb, O_RDONLY), EACCES);
+	}
+}
