@@ -732,6 +732,17 @@ static int pre_fail(const struct sh_err *e)
 	return -1;
 }
 
+/* Before any child: the launcher is single-threaded (clone and fork copy
+ * one thread) and hardened (step 1: not dumpable, no core files). */
+static int launcher_ready(struct sh_err *e)
+{
+	if (sh_thread_count() > 1)
+		return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "
+						   "single-threaded (run helpers such as the proxy "
+						   "in their own process)");
+	return sh_harden_self(e);
+}
+
 /* Which of 0, 1, 2 the caller had closed: they stay closed for the
  * command, and /dev/null holds their place here so that none of our own
  * fds (status pipe, sockets) lands on them and passes for a stream. */
@@ -767,14 +778,7 @@ int sh_sandbox_prestart(struct sh_err *e)
 	sigset_t set, old;
 
 	sh_sandbox_prestart_cancel();
-	if (sh_thread_count() > 1) {
-		sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher must be "
-					     "single-threaded (run helpers such as the proxy in their "
-					     "own process)");
-		return pre_fail(e);
-	}
-	/* 1. */
-	if (sh_harden_self(e) < 0)
+	if (launcher_ready(e) < 0)
 		return pre_fail(e);
 	hold_closed_stdio();
 	pre.region = mmap(NULL, HANDOFF_MAX, PROT_READ | PROT_WRITE,
@@ -1032,11 +1036,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 			return -1;
 	} else {
 		sh_sandbox_prestart_cancel();
-		if (sh_thread_count() > 1)
-			return sh_fail(e, SH_EXIT_SETUP, 0, "launch: internal error: the launcher "
-							   "must be single-threaded (run helpers "
-							   "such as the proxy in their own process)");
-		if (sh_harden_self(e) < 0)
+		if (launcher_ready(e) < 0)
 			return -1;
 	}
 	/* 2. */
