@@ -760,15 +760,20 @@ static void hold_closed_stdio(void)
 		}
 }
 
-/* Init's status record after a failed start (it may have written none). */
-static void read_record(int fd, struct sh_err *e, const char *what)
+/* The status pipe: 0 at EOF (the command's execve succeeded, or nothing
+ * was written before init went away), else -1 with *e filled from init's
+ * record (or saying that the sandbox died). */
+static int read_record(int fd, struct sh_err *e)
 {
 	struct sh_err rec;
 	ssize_t n = sh_read_full(fd, &rec, sizeof(rec));
+	if (n == 0)
+		return 0;
 	if (n == (ssize_t)sizeof(rec))
 		*e = rec;
 	else
-		sh_fail(e, SH_EXIT_SETUP, n < 0 ? errno : 0, "%s", what);
+		sh_fail(e, SH_EXIT_SETUP, n < 0 ? errno : 0, "launch: the sandbox died during setup");
+	return -1;
 }
 
 /* 1., 4., 5. of THE ORDER, before anything is known about the run. */
@@ -857,8 +862,8 @@ int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e)
 	int w = write_maps(pre.pid, pre.syncfd, e);
 	if (w == 0 && (sh_write_all(pre.syncfd, &m, 1) < 0 || bell_ring(pre.bell) < 0))
 		w = 1;
-	if (w > 0)
-		read_record(pre.errfd, e, "launch: the sandbox died during setup");
+	if (w > 0 && read_record(pre.errfd, e) == 0)
+		sh_fail(e, SH_EXIT_SETUP, 0, "launch: the sandbox died during setup");
 	if (w != 0)
 		return pre_fail(e);
 	pre.net_sent = true;
@@ -1146,14 +1151,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	}
 	SH_TP("L-7");
 	/* 7. */
-	struct sh_err rec;
-	ssize_t n = sh_read_full(errp[0], &rec, sizeof(rec));
-	if (n != 0) {
-		if (n == (ssize_t)sizeof(rec))
-			*e = rec;
-		else
-			sh_fail(e, SH_EXIT_SETUP, n < 0 ? errno : 0,
-				"launch: the sandbox died during setup");
+	if (read_record(errp[0], e) < 0) {
 		reap(pid);
 		pid = -1;
 		goto out;
