@@ -157,6 +157,17 @@ struct ctx {
 	 * above it, which would hide it. */
 	char *dir_path;
 	int dir_fd;
+	/* sh_mountns_begin made /dev and /proc already (on the skeleton root):
+	 * the plan's own entries for them are then skipped. */
+	struct early {
+		const char *name;   /* "dev", "proc": in the new root */
+		enum sh_mount_kind kind;
+		int fd;             /* the mount's root, or -1 when not made ahead */
+		size_t ro_lo, ro_hi; /* its entries in ro[] */
+		bool used;          /* the plan's entry for it was skipped */
+	} early[2];
+	bool top_moved; /* something was mounted onto "/" (set_top) */
+	mode_t umask_before;
 	struct sh_err *e;
 };
 
@@ -768,6 +779,7 @@ static void set_top(struct ctx *c, const char *path, int *fd)
 	if (c->top >= 0)
 		close(c->top);
 	c->top = sh_take_fd(fd);
+	c->top_moved = true;
 }
 
 static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
@@ -855,8 +867,41 @@ static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
 	}
 }
 
+/* /dev or /proc as sh_mountns_begin made them (marked used): the same builder, the same
+ * path, and still reachable (no mount onto "/" has replaced the root the
+ * walks start from). */
+static bool prebuilt(struct ctx *c, const struct sh_mount *m)
+{
+	if (c->top_moved || m->path[0] != '/')
+		return false;
+	for (size_t i = 0; i < 2; i++) {
+		struct early *x = &c->early[i];
+		if (x->fd >= 0 && m->kind == x->kind && strcmp(m->path + 1, x->name) == 0)
+			return x->used = true;
+	}
+	return false;
+}
+
+/* One made ahead that the plan did not use (no such entry, or hidden by a
+ * mount onto "/"): detached with everything in it, its directory removed. */
+static int early_discard(struct ctx *c, struct early *x)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", x->fd);
+	if (umount2(proc, MNT_DETACH) < 0)
+		return fail(c, errno, "cannot detach the early /%s", x->name);
+	sh_closep(&x->fd);
+	for (size_t i = x->ro_lo; i < x->ro_hi; i++)
+		sh_closep(&c->ro[i]);
+	if (unlinkat(c->newroot, x->name, AT_REMOVEDIR) < 0)
+		return fail(c, errno, "cannot remove the early /%s", x->name);
+	return 0;
+}
+
 static int apply_one(struct ctx *c, const struct sh_mount *m)
 {
+	if (prebuilt(c, m))
+		return 0;
 	if (apply_one_inner(c, m) < 0)
 		return -1;
 	if (m->kind != SH_MNT_DIR && m->kind != SH_MNT_SYMLINK)
@@ -864,7 +909,8 @@ static int apply_one(struct ctx *c, const struct sh_mount *m)
 	return 0;
 }
 
-static int build(struct ctx *c, const struct sh_mount *mounts, size_t n)
+/* Steps 1 and 2, and /dev and /proc (which no plan changes) made ahead. */
+static int begin(struct ctx *c, bool dev_proc)
 {
 	/* 1. Private propagation, before any mount. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -891,9 +937,35 @@ static int build(struct ctx *c, const struct sh_mount *mounts, size_t n)
 	if (c->empty < 0)
 		return fail(c, errno, "cannot open the staging empty file");
 
-	/* 3. The plan, in order. */
+	/* 2b. /dev and /proc, as the plan's entries for them would make them. */
+	if (!dev_proc)
+		return 0;
+	static const struct sh_mount early[] = {
+		{ .kind = SH_MNT_DEV, .path = "/dev", .is_dir = true },
+		{ .kind = SH_MNT_PROC, .path = "/proc", .is_dir = true },
+	};
+	for (size_t i = 0; i < 2; i++) {
+		struct early *x = &c->early[i];
+		x->ro_lo = c->nro;
+		if (apply_one(c, &early[i]) < 0)
+			return -1;
+		x->ro_hi = c->nro;
+		x->fd = open_comp(c->newroot, x->name);
+		if (x->fd < 0)
+			return fail(c, errno, "cannot open the early %s", early[i].path);
+	}
+	return 0;
+}
+
+/* Steps 3 to 5. */
+static int finish(struct ctx *c, const struct sh_mount *mounts, size_t n)
+{
+	/* 3. The plan, in order; what was made ahead and not used goes. */
 	for (size_t i = 0; i < n; i++)
 		if (apply_one(c, &mounts[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < 2; i++)
+		if (c->early[i].fd >= 0 && !c->early[i].used && early_discard(c, &c->early[i]) < 0)
 			return -1;
 
 	/* 4. Seal our own instances: unlink the staging file (the masks keep
@@ -902,6 +974,8 @@ static int build(struct ctx *c, const struct sh_mount *mounts, size_t n)
 	if (unlinkat(c->newroot, EMPTY_NAME, 0) < 0)
 		return fail(c, errno, "cannot remove the staging empty file");
 	for (size_t i = 0; i < c->nro; i++) {
+		if (c->ro[i] < 0)
+			continue; /* discarded */
 		if (sys_mount_setattr(c->ro[i], 0, MOUNT_ATTR_RDONLY) == 0)
 			continue;
 		if (errno != ENOSYS)
@@ -924,23 +998,58 @@ static int build(struct ctx *c, const struct sh_mount *mounts, size_t n)
 	return 0;
 }
 
-int sh_mountns_build(const struct sh_mount *mounts, size_t n, struct sh_err *e)
+struct sh_mountns {
+	struct ctx c;
+};
+
+void sh_mountns_free(struct sh_mountns *m)
 {
-	struct ctx c = { .hostroot = -1, .newroot = -1, .top = -1, .empty = -1, .dir_fd = -1,
-			 .e = e };
+	if (!m)
+		return;
+	struct ctx *c = &m->c;
+	umask(c->umask_before);
+	sh_closep(&c->hostroot);
+	sh_closep(&c->newroot);
+	sh_closep(&c->top);
+	sh_closep(&c->empty);
+	dir_forget(c);
+	for (size_t i = 0; i < 2; i++)
+		sh_closep(&c->early[i].fd);
+	for (size_t i = 0; i < c->nro; i++)
+		sh_closep(&c->ro[i]);
+	free(c->ro);
+	free(c->own);
+	free(m);
+}
+
+struct sh_mountns *sh_mountns_begin(bool dev_proc, struct sh_err *e)
+{
+	struct sh_mountns *m = sh_xcalloc(1, sizeof(*m));
+	m->c = (struct ctx){ .hostroot = -1, .newroot = -1, .top = -1, .empty = -1, .dir_fd = -1,
+			     .e = e,
+			     .early = { { .name = "dev", .kind = SH_MNT_DEV, .fd = -1 },
+					{ .name = "proc", .kind = SH_MNT_PROC, .fd = -1 } } };
 	/* Modes are given explicitly (0755, 1777): the caller's umask must not
 	 * turn /dev/shm into 1755. */
-	mode_t old = umask(0);
-	int r = build(&c, mounts, n);
-	umask(old);
-	sh_closep(&c.hostroot);
-	sh_closep(&c.newroot);
-	sh_closep(&c.top);
-	sh_closep(&c.empty);
-	dir_forget(&c);
-	for (size_t i = 0; i < c.nro; i++)
-		close(c.ro[i]);
-	free(c.ro);
-	free(c.own);
+	m->c.umask_before = umask(0);
+	if (begin(&m->c, dev_proc) < 0) {
+		sh_mountns_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+int sh_mountns_finish(struct sh_mountns *m, const struct sh_mount *mounts, size_t n,
+		      struct sh_err *e)
+{
+	m->c.e = e;
+	int r = finish(&m->c, mounts, n);
+	sh_mountns_free(m);
 	return r;
+}
+
+int sh_mountns_build(const struct sh_mount *mounts, size_t n, struct sh_err *e)
+{
+	struct sh_mountns *m = sh_mountns_begin(false, e);
+	return m ? sh_mountns_finish(m, mounts, n, e) : -1;
 }

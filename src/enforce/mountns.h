@@ -39,6 +39,19 @@
  * children. */
 int sh_mountns_build(const struct sh_mount *mounts, size_t n, struct sh_err *e);
 
+/* sh_mountns_build() in two parts, so that the part no plan changes can be
+ * done before the plan exists: begin makes / private and the new root, and
+ * with dev_proc its /dev and /proc too (the plan's entries for exactly those
+ * are then skipped; early ones the plan has no entry for, or hides by a
+ * mount onto "/", are detached and their directories removed); finish
+ * applies the plan and enters the view, and frees m either way.  The caller's umask is
+ * 0 in between.  begin returns NULL with *e filled on failure. */
+struct sh_mountns;
+struct sh_mountns *sh_mountns_begin(bool dev_proc, struct sh_err *e);
+int sh_mountns_finish(struct sh_mountns *m, const struct sh_mount *mounts, size_t n,
+		      struct sh_err *e);
+void sh_mountns_free(struct sh_mountns *m);
+
 /* Tests only: pretend open_tree, mount_setattr and openat2 returned ENOSYS,
  * to exercise the classic bind/remount and O_NOFOLLOW fallbacks.  (fsopen
  * keeps working: the new root itself needs it.) */

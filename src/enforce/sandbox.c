@@ -385,6 +385,11 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 		sh_fail(&e, SH_EXIT_SETUP, errno, "init: cannot set the parent-death signal");
 		child_die(r, &e);
 	}
+	/* i1b. Nothing of the launcher's beyond what we need (what init gets
+	 * later comes by message). */
+	int keep[] = { 0, 1, 2, errfd, syncfd, bell };
+	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
+		child_die(r, &e);
 	/* i2. Handshake: the launcher writes our uid/gid maps.  Our /proc
 	 * files are only writable for it while we are dumpable; EOF means it
 	 * gave up (it reports the error). */
@@ -421,6 +426,11 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 		if (r->pubfd < 0)
 			child_die(r, &e);
 	}
+	/* i4b. The start of the view, which no plan changes: private
+	 * propagation, the new root, its /dev and /proc (i9 finishes it). */
+	struct sh_mountns *view = sh_mountns_begin(true, &e);
+	if (!view)
+		child_die(r, &e);
 	SH_TP("I-lo");
 	/* i5. The plan: its size, then its bytes, into the hand-off region. */
 	if (bell_wait(bell) < 0 || sh_read_full(syncfd, &size, sizeof(size)) != (ssize_t)sizeof(size) ||
@@ -447,10 +457,8 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	if (!pty_later && !filtered)
 		sh_closep(&r->syncfd);
 
-	/* i6. Nothing of the launcher's beyond what we need. */
-	int keep[] = { 0, 1, 2, r->errfd, r->term->slave, r->syncfd, r->pubfd };
-	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
-		child_die(r, &e);
+	/* i6. (everything else init has came by message since i1b) */
+	close(bell);
 	/* i7. Init never holds the real terminal: its tty fds become the pty
 	 * slave too, and it leaves the launcher's session. */
 	for (int i = 0; i < 3; i++)
@@ -489,7 +497,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	SH_TP("I-listen");
 	/* i9. The view: private propagation, new root, the plan's mounts,
 	 * read-only skeleton, pivot_root, old root detached. */
-	if (sh_mountns_build(p->mounts, p->nmounts, &e) < 0)
+	if (sh_mountns_finish(view, p->mounts, p->nmounts, &e) < 0)
 		child_die(r, &e);
 	SH_TP("I-mounts");
 	/* i9b. The pty, from the sandbox's own devpts (so /dev/pts/N inside
@@ -982,10 +990,11 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   8. relay pty and signals (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
  *      forwards them), wait for init, return its status
  * Init (pid 1, see init_main):
- *   i1 PR_SET_PDEATHSIG(SIGKILL)  i2 handshake  i3 SIGPIPE ignored
+ *   i1 PR_SET_PDEATHSIG(SIGKILL)  i1b close inherited fds  i2 handshake  i3 SIGPIPE ignored
  *   i4 (private network) unshare(CLONE_NEWNET), lo up, socket factory
- *   channel sent to the launcher  i5 wait for the plan  i6 close inherited
- *   fds  i7 pty slave on its tty fds, setsid  i8 hostname
+ *   channel sent to the launcher  i4b the view's root, /dev, /proc
+ *   i5 wait for the plan  i6 close the
+ *   eventfd  i7 pty slave on its tty fds, setsid  i8 hostname
  *   i8b (filtered) listener on 127.0.0.1:proxy_port, sent to the launcher
  *   i9 mount view + pivot_root  i9b pty from /dev/pts/ptmx, master to the
  *   launcher  i10 drop its capabilities

@@ -344,6 +344,38 @@ TEST_FORK(sandbox_unplanned_paths_do_not_exist)
 	sh_plan_free(&p);
 }
 
+/* Init makes /dev and /proc before the plan arrives (mountns begin): a
+ * plan without them gets neither, and mounts below them still work. */
+TEST_FORK(sandbox_early_dev_proc_follow_the_plan)
+{
+	struct sh_plan p;
+	struct sh_err e;
+	if (!need_sandbox(true))
+		return;
+	sh_plan_init(&p);
+	p.use_userns = true;
+	p.net = SH_NETMODE_NONE;
+	sh_plan_add_mount(&p, SH_MNT_BIND, "/usr", false, true, NULL);
+	sh_plan_add_ll(&p, "/usr", SH_ACC_READ | SH_ACC_EXEC);
+	t_plan_add_root_entry(&p, "/bin");
+	t_plan_add_root_entry(&p, "/lib");
+	t_plan_add_root_entry(&p, "/lib64");
+	sh_plan_add_ll(&p, "/", SH_ACC_READ);
+	set_cmd(&p, "for x in /dev /proc; do test -e $x && echo PRESENT:$x; done; "
+		    "grep -c . /proc/self/mountinfo 2>/dev/null; echo DONE");
+	CHECK_INT(run(&p, &e), ==, 0);
+	CHECK_CONTAINS(out, "DONE");
+	CHECK(!strstr(out, "PRESENT"));
+	sh_plan_free(&p);
+	/* With them, a tmpfs below /dev lands in the early /dev. */
+	base_plan(&p, SH_NETMODE_NONE, "test -c /dev/null && test -d /dev/shm && "
+				       "grep -q ' /dev/shm ' /proc/self/mountinfo && echo OK");
+	sh_plan_add_mount(&p, SH_MNT_TMPFS, "/dev/shm", false, true, NULL);
+	CHECK_INT(run(&p, &e), ==, 0);
+	CHECK_CONTAINS(out, "OK");
+	sh_plan_free(&p);
+}
+
 TEST_FORK(sandbox_proc_pid_namespace_init)
 {
 	struct sh_plan p;
