@@ -300,6 +300,8 @@ void sh_publish_hooks(struct sh_publisher *pb, struct sh_publish_hooks *h)
 	h->ports = pb->inside;
 	h->nports = pb->ninside;
 	h->bind_any = pb->spec.auto_origin != NULL;
+	h->listen_fds = pb->lfd;
+	h->nlisten = pb->spec.n;
 }
 
 static int cmp_int(const void *a, const void *b)

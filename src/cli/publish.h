@@ -9,7 +9,8 @@
  * Host listeners are bound before the sandbox starts: an explicit port that
  * is busy fails the run (exit 125, nothing started); a profile's port that is
  * busy is skipped with a warning (a convenience).  The forwarder process
- * (cli/pubfwd.c) serves them for the session and goes with it.  The
+ * (cli/pubfwd.c) serves them, from the first connection (or the start, for
+ * auto) to the end of the session, and goes with it.  The
  * sandbox's side is init's socket factory (enforce/sockfactory.h). */
 #ifndef SH_CLI_PUBLISH_H
 #define SH_CLI_PUBLISH_H

@@ -54,8 +54,9 @@ void sh_sandbox_set_net_hooks(const struct sh_net_hooks *h);
  * Only with a private network namespace (none, filtered; never full or
  * fallback).  Init opens the socket factory (enforce/sockfactory.h) after lo
  * is up and passes its fds to the launcher, which calls start(ctx, fds)
- * once (the fds are closed by the launcher afterwards; start forks the
- * forwarder).  stop(ctx) runs at session end, also when set-up failed after
+ * once, at most (the fds are closed by the launcher afterwards; start forks
+ * the forwarder): at once for bind_any, else when one of listen_fds first
+ * has a connection waiting, so a session nobody connects to has none.  stop(ctx) runs at session end, also when set-up failed after
  * start.  The command's Landlock TCP rules let it bind (and connect to) the
  * listed ports inside, or bind any port when bind_any (auto publishing); in
  * mode none it gets AF_INET/AF_INET6 sockets (no raw, no ICMP), which only
@@ -69,6 +70,11 @@ struct sh_publish_hooks {
 	const uint16_t *ports; /* the sandbox-side ports published */
 	size_t nports;
 	bool bind_any;
+	/* The host listeners (-1 entries ignored), nlisten <= SH_PUBLISH_MAX_PORTS:
+	 * unless bind_any, start() is called only once one of them has a
+	 * connection waiting (most sessions never get one: no forwarder). */
+	const int *listen_fds;
+	size_t nlisten;
 };
 void sh_sandbox_set_publish_hooks(const struct sh_publish_hooks *h);
 

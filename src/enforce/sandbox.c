@@ -566,7 +566,9 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	}
 	if (r->term->active)
 		sh_term_close_slave(r->term);
-	_exit(sh_init_run_ex(cmd, sv, r->pubfd));
+	int status = sh_init_run_ex(cmd, sv, r->pubfd);
+	SH_TP("I-reaped");
+	_exit(status);
 }
 
 /* Fallback mode: the command is the launcher's direct child. */
@@ -605,21 +607,49 @@ static void drain_signalfd(int sfd)
 		;
 }
 
+/* The publish forwarder, started on the first connection (6a'). */
+struct lazy_pub {
+	bool pending;                /* f is held until a listener is readable */
+	struct sh_sockfactory_fds f;
+	bool *started;               /* set once start() succeeded */
+};
+
+static void lazy_pub_start(struct lazy_pub *lp)
+{
+	struct sh_err e = { 0 };
+	if (pub_hooks.start(pub_hooks.ctx, &lp->f, &e) < 0)
+		sh_warn("%s (published ports stay unanswered)", e.msg);
+	else
+		*lp->started = true;
+	sh_sockfactory_fds_close(&lp->f);
+	lp->pending = false;
+}
+
 /* Relay the terminal and signals until the child exits; returns its
  * status code. */
-static int supervise(pid_t pid, int sfd, struct sh_term *t)
+static int supervise(pid_t pid, int sfd, struct sh_term *t, struct lazy_pub *lp)
 {
-	struct pollfd pfd[1 + SH_TERM_NPOLL];
+	enum { NPUB = SH_PUBLISH_MAX_PORTS };
+	struct pollfd pfd[1 + SH_TERM_NPOLL + NPUB];
+	size_t npub = lp->pending ? pub_hooks.nlisten : 0;
 	int status = -1;
 
+	if (npub > NPUB)
+		npub = NPUB;
 	while (status < 0) {
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		sh_term_poll_prepare(t, pfd + 1);
-		if (poll(pfd, 1 + SH_TERM_NPOLL, -1) < 0) {
+		for (size_t i = 0; i < npub; i++)
+			pfd[1 + SH_TERM_NPOLL + i] = (struct pollfd){
+				.fd = lp->pending ? pub_hooks.listen_fds[i] : -1, .events = POLLIN };
+		if (poll(pfd, 1 + SH_TERM_NPOLL + npub, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break; /* cannot happen with valid fds; fall through to a blocking wait */
 		}
+		for (size_t i = 0; lp->pending && i < npub; i++)
+			if (pfd[1 + SH_TERM_NPOLL + i].revents)
+				lazy_pub_start(lp);
 		struct signalfd_siginfo si;
 		while (pfd[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			int st;
@@ -981,13 +1011,15 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   6. write setgroups "deny", uid_map, gid_map of init (caller's ids
  *      mapped to themselves), then release init; (later) cgroup limits,
  *      then the plan to init
- *   6a'. (private network) receive init's socket factory; start the
- *       forwarder if ports are published (publish hooks), else close it
+ *   6a'. (private network) receive init's socket factory; if ports are
+ *       published (publish hooks), start the forwarder (automatic
+ *       publishing) or keep the factory until a host listener has a
+ *       connection (8 starts it then); else close it
  *   6a. (filtered) receive the proxy listener init created in the new
  *       network namespace; start the proxy process (net hooks)
  *   6b. (pty inside) receive the pty master from init, configure it
  *   7. read the status pipe to EOF (= execve succeeded) or an error record
- *   8. relay pty and signals (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
+ *   8. relay pty and signals (and start a pending forwarder) (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
  *      forwards them), wait for init, return its status
  * Init (pid 1, see init_main):
  *   i1 PR_SET_PDEATHSIG(SIGKILL)  i1b close inherited fds  i2 handshake  i3 SIGPIPE ignored
@@ -1015,6 +1047,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	int bell = -1;
 	pid_t pid = -1;
 	bool proxy_started = false, pub_started = false;
+	struct lazy_pub lazy = { .started = &pub_started };
 
 	if (!plan || !plan->argv || !plan->argv[0] || !plan->envp) {
 		sh_sandbox_prestart_cancel();
@@ -1118,11 +1151,17 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 		sh_term_close_slave(&term);
 		sh_closep(&bell);
 		if (w == 0 && plan->net != SH_NETMODE_FULL) {
-			/* 6a'. The socket factory; EOF: init failed. */
+			/* 6a'. The socket factory; EOF: init failed.  The
+			 * forwarder starts now for automatic publishing, else
+			 * with the first connection (supervise). */
 			struct sh_sockfactory_fds f;
 			if (sh_sockfactory_recv(sync[0], &f) < 0)
 				w = 1;
-			else if (r.publish && pub_hooks.start(pub_hooks.ctx, &f, e) < 0)
+			else if (r.publish && !pub_hooks.bind_any && pub_hooks.nlisten > 0) {
+				lazy.f = f;
+				lazy.pending = true;
+				f.chan = f.tcp4 = f.tcp6 = f.netns = -1;
+			} else if (r.publish && pub_hooks.start(pub_hooks.ctx, &f, e) < 0)
 				w = -1;
 			else
 				pub_started = r.publish;
@@ -1167,7 +1206,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	}
 	SH_TP("L-8");
 	/* 8. */
-	ret = supervise(pid, sfd, &term);
+	ret = supervise(pid, sfd, &term, &lazy);
 	pid = -1;
 	if (!plan->use_userns)
 		kill_orphans();
@@ -1184,6 +1223,8 @@ out:
 		net_hooks.stop(net_hooks.ctx); /* prints its summary: after the terminal */
 	if (pub_started && pub_hooks.stop)
 		pub_hooks.stop(pub_hooks.ctx);
+	if (lazy.pending)
+		sh_sockfactory_fds_close(&lazy.f); /* never needed: init's end sees EOF */
 	if (sfd >= 0)
 		drain_signalfd(sfd); /* consumed here, not delivered to the caller */
 	sh_closep(&sfd);

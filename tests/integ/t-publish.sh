@@ -88,11 +88,13 @@ fi
 
 # ---------------------------------------------------------------- codex: 1455
 if wait_free 1455; then
-	rm -f "$W/done"
-	PATH="$W/bin:$PATH" "$S" --explain -- codex -c "$(serve_until 1455 "$W/done")" \
+	rm -f "$W/done" "$W/up"
+	PATH="$W/bin:$PATH" "$S" --explain -- codex -c "$(serve_until 1455 "$W/done" "touch $W/up;")" \
 		>"$T/codex.out" 2>"$T/codex.err" &
 	L=$!
 	PIDS="$PIDS $L"
+	for _ in $(seq 1 100); do [ -e "$W/up" ] && break; sleep 0.1; done
+	FWD0=$(fwd_of "$L")
 	BODY=$(wait_get "http://127.0.0.1:1455/index.html")
 	FWD=$(fwd_of "$L")
 	touch "$W/done"
@@ -100,6 +102,8 @@ if wait_free 1455; then
 	RC=$? OUT=$BODY ERR=$(cat "$T/codex.err")
 	check "codex: its listener on 1455 inside is reached from the host's 127.0.0.1:1455 (filtered mode)" \
 		'[ "$BODY" = "hello from inside the sandbox" ] && has "$ERR" "network: filtered"'
+	check "codex: no forwarder process until the first connection to 1455 (then one)" \
+		'[ -e "$W/up" ] && [ -z "$FWD0" ] && [ -n "$FWD" ]'
 	check "codex: --explain names the port and the profile it came from" \
 		'has "$ERR" "publish: host 127.0.0.1:1455 -> sandbox 127.0.0.1:1455 (from profile 60-agents/codex.sb"'
 	# (by pid: a concurrent test run may hold 1455 by now)
