@@ -18,6 +18,7 @@
 #include "render/macos.h"
 #include "util/fdio.h"
 #include "util/path.h"
+#include "util/tpoint.h"
 #ifdef __APPLE__
 #include "macos/exec.h"
 #endif
@@ -193,15 +194,18 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 	    (!o->target || strcmp(o->target, "linux") == 0))
 		sh_run_prestart();
 #endif
+	SH_TP("M-prestart");
 	if (sh_context_build(&c, o, e) < 0) {
 		sh_context_free(&c);
 		return -1;
 	}
+	SH_TP("M-context");
 	sh_context_assemble_in(&c, &in);
 	if (sh_assemble(&in, &a, e) < 0) {
 		sh_context_free(&c);
 		return -1;
 	}
+	SH_TP("M-assembled");
 	/* Integrations name their sockets through variables ($$env-pass$$);
 	 * granting those sockets changes the grants, so assemble once more. */
 	if (sh_context_add_socket_grants(&c, &a.env_pass) > 0) {
@@ -213,6 +217,7 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 		}
 	}
 	rc = compile_assembly(&c, &a, &p, e);
+	SH_TP("M-compiled");
 	if (rc == 0)
 		rc = sh_context_check_final(&c, &a, &p, e);
 	if (rc == 0) {

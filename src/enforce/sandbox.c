@@ -854,7 +854,9 @@ int sh_sandbox_prestart(struct sh_err *e)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL); /* no stdio buffer gets flushed twice by a child */
 	pre.have_mask = sched_getaffinity(0, sizeof(pre.mask), &pre.mask) == 0;
+	SH_TP("L-clone0");
 	pid_t pid = sh_userns_clone(sh_userns_flags(SH_NETMODE_FULL), e);
+	SH_TP("L-clone1");
 	if (pid == 0)
 		init_main(errp[1], sync[1], pre.bell, pre.region);
 	sigprocmask(SIG_SETMASK, &old, NULL);
