@@ -882,8 +882,10 @@ static bool prebuilt(struct ctx *c, const struct sh_mount *m)
 	return false;
 }
 
-/* One made ahead that the plan did not use (no such entry, or hidden by a
- * mount onto "/"): detached with everything in it, its directory removed. */
+/* One made ahead that the plan has no entry for: detached with everything
+ * in it, its directory removed.  (After a mount onto "/" the skeleton and
+ * what is in it are out of reach, and that recursive bind holds copies of
+ * them: those are left as they are.) */
 static int early_discard(struct ctx *c, struct early *x)
 {
 	char proc[64];
@@ -964,7 +966,7 @@ static int finish(struct ctx *c, const struct sh_mount *mounts, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (apply_one(c, &mounts[i]) < 0)
 			return -1;
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 2 && !c->top_moved; i++)
 		if (c->early[i].fd >= 0 && !c->early[i].used && early_discard(c, &c->early[i]) < 0)
 			return -1;
 

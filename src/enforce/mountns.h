@@ -42,8 +42,9 @@ int sh_mountns_build(const struct sh_mount *mounts, size_t n, struct sh_err *e);
 /* sh_mountns_build() in two parts, so that the part no plan changes can be
  * done before the plan exists: begin makes / private and the new root, and
  * with dev_proc its /dev and /proc too (the plan's entries for exactly those
- * are then skipped; early ones the plan has no entry for, or hides by a
- * mount onto "/", are detached and their directories removed); finish
+ * are then skipped; early ones the plan has no entry for are detached and
+ * their directories removed, and after a mount onto "/" they are out of
+ * reach with the rest of the skeleton); finish
  * applies the plan and enters the view, and frees m either way.  The caller's umask is
  * 0 in between.  begin returns NULL with *e filled on failure. */
 struct sh_mountns;

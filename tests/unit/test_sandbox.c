@@ -374,6 +374,21 @@ TEST_FORK(sandbox_early_dev_proc_follow_the_plan)
 	CHECK_INT(run(&p, &e), ==, 0);
 	CHECK_CONTAINS(out, "OK");
 	sh_plan_free(&p);
+	/* Under a bind of "/" (danger-full-access), the plan's own /dev and
+	 * /proc are made on it; the early ones are out of reach. */
+	sh_plan_init(&p);
+	p.use_userns = true;
+	p.net = SH_NETMODE_NONE;
+	sh_plan_add_mount(&p, SH_MNT_BIND, "/", false, true, NULL);
+	sh_plan_add_mount(&p, SH_MNT_DEV, "/dev", false, true, NULL);
+	sh_plan_add_mount(&p, SH_MNT_PROC, "/proc", false, true, NULL);
+	sh_plan_add_ll(&p, "/", SH_ACC_READ | SH_ACC_EXEC);
+	sh_plan_add_ll(&p, "/dev", SH_ACC_READ | SH_ACC_WRITE);
+	set_cmd(&p, "test -c /dev/null && test \"$(cat /proc/1/comm)\" = safehouse-init && "
+		    "test -e /usr/bin && echo OK");
+	CHECK_INT(run(&p, &e), ==, 0);
+	CHECK_CONTAINS(out, "OK");
+	sh_plan_free(&p);
 }
 
 TEST_FORK(sandbox_proc_pid_namespace_init)
