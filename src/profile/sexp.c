@@ -57,8 +57,11 @@ static void skip_space(struct reader *r)
 {
 	for (int c = peek(r); c != -1; c = peek(r)) {
 		if (c == ';') {
-			while (peek(r) != -1 && peek(r) != '\n')
-				advance(r);
+			/* to the end of the line in one step (profiles are mostly comments) */
+			const char *nl = memchr(r->s + r->pos, '\n', r->len - r->pos);
+			size_t n = nl ? (size_t)(nl - (r->s + r->pos)) : r->len - r->pos;
+			r->col = n > (size_t)(INT_MAX - r->col) ? INT_MAX : r->col + (int)n;
+			r->pos += n;
 		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
 			   c == '\v') {
 			advance(r);
