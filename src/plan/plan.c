@@ -340,6 +340,10 @@ struct rsel {
 	bool all; /* no filter: matches everything */
 	size_t *filt;
 	size_t nfilt;
+	/* Per filter, a directory every path it matches is in (or is): its
+	 * length (0: none known) and text; see quick_anchor(). */
+	size_t *alen;
+	const char **astr;
 };
 struct rtab {
 	const char *key; /* NULL: the table for any other first component */
@@ -466,7 +470,44 @@ static int anchor_of(const struct sh_filter *f, const char **k, size_t *kl)
 	}
 }
 
-static void tab_add(struct rtab *t, size_t rule, bool all, const size_t *filt, size_t nfilt)
+/* A directory D such that every path f matches is D or lies below it
+ * (returns its length, 0 when there is none to tell): a literal's or
+ * subpath's own argument (less trailing slashes), a "/x/..." prefix's
+ * directory part.  check_name() then skips f for any path without a
+ * component boundary at that length, or with other bytes before it. */
+static size_t quick_anchor(const struct sh_filter *f, const char **str)
+{
+	const char *k;
+	size_t kl, n;
+
+	*str = f->arg;
+	switch (f->kind) {
+	case SH_F_LITERAL:
+	case SH_F_SUBPATH:
+		if (!first_comp(f->arg, &k, &kl, false))
+			return 0;
+		n = strlen(f->arg);
+		while (n > 1 && f->arg[n - 1] == '/')
+			n--;
+		return f->kind == SH_F_LITERAL ? strlen(f->arg) : n;
+	case SH_F_PREFIX:
+		if (!first_comp(f->arg, &k, &kl, true))
+			return 0;
+		return (size_t)(strrchr(f->arg, '/') - f->arg);
+	case SH_F_REGEX:
+	case SH_F_REQUIRE_ALL:
+	case SH_F_REQUIRE_ANY:
+	case SH_F_REQUIRE_NOT:
+	case SH_F_REMOTE:
+	case SH_F_LOCAL:
+	case SH_F_OTHER:
+	default:
+		return 0;
+	}
+}
+
+static void tab_add(struct rtab *t, const struct sh_rule *r, size_t rule, bool all,
+		    const size_t *filt, size_t nfilt)
 {
 	sh_xgrow(&t->r, &t->cap, t->nr + 1, sizeof(*t->r));
 	struct rsel *e = &t->r[t->nr++];
@@ -474,8 +515,12 @@ static void tab_add(struct rtab *t, size_t rule, bool all, const size_t *filt, s
 	e->all = all;
 	e->nfilt = nfilt;
 	e->filt = nfilt ? sh_xcalloc(nfilt, sizeof(size_t)) : NULL;
-	if (nfilt)
-		memcpy(e->filt, filt, nfilt * sizeof(size_t));
+	e->alen = nfilt ? sh_xcalloc(nfilt, sizeof(size_t)) : NULL;
+	e->astr = nfilt ? sh_xcalloc(nfilt, sizeof(char *)) : NULL;
+	for (size_t j = 0; j < nfilt; j++) {
+		e->filt[j] = filt[j];
+		e->alen[j] = quick_anchor(&r->filters[filt[j]], &e->astr[j]);
+	}
 }
 
 static bool key_eq(const struct rtab *t, const char *k, size_t kl)
@@ -537,14 +582,14 @@ static void index_rules(struct bld *b)
 			if (!b->rule_q[i])
 				continue;
 			if (r->nfilters == 0) {
-				tab_add(tab, i, true, NULL, 0);
+				tab_add(tab, r, i, true, NULL, 0);
 				continue;
 			}
 			for (size_t j = 0; j < r->nfilters; j++, f++)
 				if (an[f].a == 0 || (an[f].a == 1 && t < b->ntabs && an[f].tab == t))
 					sel[n++] = j;
 			if (n)
-				tab_add(tab, i, false, sel, n);
+				tab_add(tab, r, i, false, sel, n);
 		}
 	}
 	free(sel);
@@ -565,8 +610,11 @@ static const struct rtab *tab_for(const struct bld *b, const char *path)
 
 static void free_tab(struct rtab *t)
 {
-	for (size_t i = 0; t && i < t->nr; i++)
+	for (size_t i = 0; t && i < t->nr; i++) {
 		free(t->r[i].filt);
+		free(t->r[i].alen);
+		free(t->r[i].astr);
+	}
 	if (t)
 		free(t->r);
 }
@@ -577,6 +625,17 @@ static void check_name(const struct bld *b, const char *path, struct dec *d)
 {
 	unsigned need = Q_ALL;
 	const struct rtab *tab = tab_for(b, path);
+	/* The component boundaries of path: bit i set when path[i] is '/' or
+	 * the end (quick_anchor()); longer paths take the full checks only. */
+	uint64_t bound[PATH_MAX / 64 + 1];
+	size_t len = strlen(path);
+	bool quick = len < PATH_MAX;
+	if (quick) {
+		memset(bound, 0, (len / 64 + 1) * sizeof(bound[0]));
+		for (size_t k = 0; k <= len; k++)
+			if (path[k] == '/' || !path[k])
+				bound[k / 64] |= 1ull << (k % 64);
+	}
 
 	for (size_t x = tab->nr; x-- > 0 && need;) {
 		const struct rsel *e = &tab->r[x];
@@ -585,8 +644,13 @@ static void check_name(const struct bld *b, const char *path, struct dec *d)
 		bool hit = e->all;
 		if (!q)
 			continue;
-		for (size_t j = 0; j < e->nfilt && !hit; j++)
+		for (size_t j = 0; j < e->nfilt && !hit; j++) {
+			size_t al = e->alen[j];
+			if (quick && al && (al > len || !(bound[al / 64] & (1ull << (al % 64))) ||
+					    memcmp(path, e->astr[j], al) != 0))
+				continue; /* cannot match: not in its directory */
 			hit = sh_filter_matches_path(&b->p->rules[i].filters[e->filt[j]], path);
+		}
 		if (!hit)
 			continue;
 		for (int k = 0; k < NQ; k++) {
