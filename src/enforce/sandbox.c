@@ -408,11 +408,10 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	/* i4. The network mode ('p' private, 'f' the host's), as soon as the
 	 * launcher knows it.  Our own network namespace is made here rather
 	 * than by the clone so that its cost is paid while the launcher plans;
-	 * lo up; the socket factory channel (and the
-	 * namespace's identity and /proc/net/tcp{,6}) to the launcher, for
-	 * publishing: init keeps its end and answers requests while the
-	 * command runs (the launcher closes its copy if nothing is
-	 * published). */
+	 * lo up; the socket factory channel (and the namespace's identity and
+	 * /proc/net/tcp{,6}) to the launcher, for publishing: init keeps its
+	 * end and answers requests while the command runs (the launcher
+	 * closes its copy if nothing is published). */
 	if (sh_read_full(syncfd, &net, 1) != 1 || (net != 'p' && net != 'f'))
 		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
 	if (net == 'p') {
@@ -437,6 +436,8 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	    size < sizeof(struct handoff) || size > HANDOFF_MAX ||
 	    sh_read_full(syncfd, region, (size_t)size) != (ssize_t)size)
 		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
+	/* Back on every CPU the launcher had (pre is our copy of its state at
+	 * the clone): the launcher kept us off its own until now. */
 	if (pre.have_mask)
 		(void)sched_setaffinity(0, sizeof(pre.mask), &pre.mask);
 	struct handoff *h = region;
