@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,11 +299,14 @@ struct handoff {
 	struct sh_plan plan;
 	struct sh_sandbox_opts opts;
 	struct sh_limits limits;
-	struct sh_term term;
 	uint16_t ports[SH_PUBLISH_MAX_PORTS];
 	bool slave_follows; /* the pty slave (allocated outside) follows over the socket */
 };
 #define HANDOFF_MAX (64u << 20) /* address space only: pages are touched as used */
+_Static_assert(offsetof(struct sh_term, active) < offsetof(struct sh_term, inbuf) &&
+		       offsetof(struct sh_term, slave) < offsetof(struct sh_term, inbuf) &&
+		       offsetof(struct sh_term, is_tty) < offsetof(struct sh_term, inbuf),
+	       "init gets the terminal's head only (send_handoff)");
 
 /* The early start (sh_sandbox_prestart, below). */
 static struct prestart {
@@ -949,8 +953,6 @@ static int send_handoff(const struct run *r, const struct sh_term *term, void *r
 	h->r = *r;
 	h->opts = *r->opts;
 	h->r.opts = &h->opts;
-	h->term = *term;
-	h->r.term = &h->term;
 	h->slave_follows = term->slave >= 0;
 	if (sh_plan_copy_to(r->plan, &h->plan, &a) < 0)
 		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "launch: the plan is too large (over %u MiB)",
@@ -975,8 +977,17 @@ static int send_handoff(const struct run *r, const struct sh_term *term, void *r
 			std[nstd++] = i;
 			open_mask |= (char)(1 << i);
 		}
-	uint64_t size = a.used;
-	if (sh_write_all(sync, &size, sizeof(size)) < 0 || sh_write_all(sync, region, a.used) < 0 ||
+	/* The terminal goes last, and only its head: init and the command use
+	 * active, slave and is_tty; the relay state (most of its 29 KB) is
+	 * the launcher's alone, and init's region is zeros there. */
+	size_t at = (a.used + 15) & ~(size_t)15, head = offsetof(struct sh_term, inbuf);
+	if (at > HANDOFF_MAX || HANDOFF_MAX - at < sizeof(struct sh_term))
+		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "launch: the plan is too large");
+	struct sh_term *t = (struct sh_term *)((char *)region + at);
+	memcpy(t, term, head);
+	h->r.term = t;
+	uint64_t size = at + head;
+	if (sh_write_all(sync, &size, sizeof(size)) < 0 || sh_write_all(sync, region, size) < 0 ||
 	    sh_send_fds(sync, (char)('0' + open_mask), std, nstd, 0) < 0 ||
 	    (h->slave_follows && sh_send_fd(sync, term->slave) < 0) || bell_ring(bell) < 0)
 		return 1; /* init died: its record says why */
