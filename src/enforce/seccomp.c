@@ -27,16 +27,17 @@
  * -1 is returned and the process is half-filtered: the caller must treat
  * any failure as fatal (it does: the post-fork child exits). */
 #include "enforce/seccomp.h"
+#include "util/fdio.h"
 
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
-#include <seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -53,6 +54,15 @@
 #endif
 #ifndef TIOCSETD
 #define TIOCSETD 0x5423
+#endif
+
+/* libseccomp builds the main filter at build time only (tools/gen-seccomp.c
+ * includes this file with SH_SECCOMP_GENERATOR): the launcher loads the
+ * programs it generated and prints the descriptions it exported, so the
+ * binary does not link libseccomp. */
+#if defined(SH_SECCOMP_GENERATOR) || !defined(SH_SECCOMP_PREBUILT)
+#define SH_SECCOMP_BUILDER 1
+#include <seccomp.h>
 #endif
 
 #define LOW32 0xffffffffULL
@@ -73,6 +83,7 @@
 #endif
 #endif
 
+#ifdef SH_SECCOMP_BUILDER
 struct sh_deny {
 	const char *name;
 	int fallback_nr; /* used when libseccomp does not know the name; 0: none */
@@ -327,6 +338,8 @@ fail:
 	return NULL;
 }
 
+#endif /* SH_SECCOMP_BUILDER */
+
 #ifdef SH_LAST_REVIEWED_NR
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ARG0_LO (offsetof(struct seccomp_data, args[0]))
@@ -374,42 +387,56 @@ static int load_extra_filter(struct sh_err *e)
 }
 #endif
 
-#if defined(SH_SECCOMP_PREBUILT) && !defined(SH_SECCOMP_GENERATOR)
-/* The programs build() gives for each network mode, generated at build time
- * by tools/gen-seccomp.c with the same libseccomp (linked statically), so
- * the child does not spend a millisecond rebuilding them on every launch. */
+#ifndef SH_SECCOMP_BUILDER
+/* The programs build() gives for each network mode, and libseccomp's
+ * description of each, generated at build time by tools/gen-seccomp.c, so
+ * no launch spends a millisecond rebuilding them. */
 #include "seccomp_bpf.h"
+
+#if defined(SH_AUDIT_ARCH) && SH_SECCOMP_PREBUILT_ARCH != SH_AUDIT_ARCH
+#error "build/gen/seccomp_bpf.h was generated for another architecture"
+#endif
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
 #endif
 
+#define PROG(a) ((struct sock_fprog){ sizeof(a) / sizeof((a)[0]), (struct sock_filter *)(a) })
+
+/* The program and the description for a network mode: 0, or -1 with e set. */
+static int prebuilt(enum sh_net_mode net, struct sock_fprog *prog, const char **pfc,
+		    struct sh_err *e)
+{
+	switch (net) {
+	case SH_NETMODE_NONE:
+		*prog = PROG(sh_bpf_none);
+		*pfc = sh_pfc_none;
+		return 0;
+	case SH_NETMODE_FULL:
+		*prog = PROG(sh_bpf_full);
+		*pfc = sh_pfc_full;
+		return 0;
+	case SH_NETMODE_FILTERED:
+		*prog = PROG(sh_bpf_filtered);
+		*pfc = sh_pfc_filtered;
+		return 0;
+	default:
+		return sh_fail(e, SH_EXIT_SETUP, EINVAL, "no seccomp filter for network mode %d",
+			       (int)net);
+	}
+}
+
 /* seccomp_load() of the prebuilt program for c->net, with libseccomp's
  * flags (TSYNC, plus TSYNC_ESRCH where the kernel knows it) and its return
- * convention (-errno; a thread that cannot be synchronised is -ESRCH).
- * 1: no prebuilt program applies (build() decides, and reports). */
-static int load_prebuilt(const struct sh_seccomp_config *c)
+ * convention (-errno; a thread that cannot be synchronised is -ESRCH);
+ * 1 with e set when there is no program for the mode. */
+static int load_main_filter(const struct sh_seccomp_config *c, struct sh_err *e)
 {
-	struct sock_fprog prog;
+	struct sock_fprog prog = { 0 };
+	const char *pfc = NULL;
 
-	if (seccomp_arch_native() != SH_SECCOMP_PREBUILT_ARCH)
+	if (prebuilt(c->net, &prog, &pfc, e) < 0)
 		return 1;
-	switch (c->net) {
-	case SH_NETMODE_NONE:
-		prog = (struct sock_fprog){ sizeof(sh_bpf_none) / sizeof(sh_bpf_none[0]),
-					    (struct sock_filter *)sh_bpf_none };
-		break;
-	case SH_NETMODE_FULL:
-		prog = (struct sock_fprog){ sizeof(sh_bpf_full) / sizeof(sh_bpf_full[0]),
-					    (struct sock_filter *)sh_bpf_full };
-		break;
-	case SH_NETMODE_FILTERED:
-		prog = (struct sock_fprog){ sizeof(sh_bpf_filtered) / sizeof(sh_bpf_filtered[0]),
-					    (struct sock_filter *)sh_bpf_filtered };
-		break;
-	default:
-		return 1;
-	}
 	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 			 SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH, &prog);
 	if (r < 0 && errno == EINVAL) /* before 5.7: no TSYNC_ESRCH */
@@ -418,16 +445,10 @@ static int load_prebuilt(const struct sh_seccomp_config *c)
 		return -ESRCH; /* TSYNC failed: r is the offending thread */
 	return r < 0 ? -errno : 0;
 }
-#endif
-
+#else
 /* Build and load the libseccomp filter: -errno, or 1 with e set. */
 static int load_main_filter(const struct sh_seccomp_config *c, struct sh_err *e)
 {
-#if defined(SH_SECCOMP_PREBUILT) && !defined(SH_SECCOMP_GENERATOR)
-	int p = load_prebuilt(c);
-	if (p <= 0)
-		return p;
-#endif
 	scmp_filter_ctx ctx = build(c, e);
 	if (!ctx)
 		return 1;
@@ -435,6 +456,7 @@ static int load_main_filter(const struct sh_seccomp_config *c, struct sh_err *e)
 	seccomp_release(ctx);
 	return r;
 }
+#endif
 
 int sh_seccomp_apply(const struct sh_seccomp_config *c, struct sh_err *e)
 {
@@ -463,6 +485,14 @@ int sh_seccomp_apply(const struct sh_seccomp_config *c, struct sh_err *e)
 
 int sh_seccomp_export_pfc(const struct sh_seccomp_config *c, int fd, struct sh_err *e)
 {
+#ifndef SH_SECCOMP_BUILDER
+	struct sock_fprog prog = { 0 };
+	const char *pfc = NULL;
+	if (prebuilt(c->net, &prog, &pfc, e) < 0)
+		return -1;
+	if (sh_write_all(fd, pfc, strlen(pfc)) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot export the seccomp filter");
+#else
 	scmp_filter_ctx ctx = build(c, e);
 	if (!ctx)
 		return -1;
@@ -470,6 +500,7 @@ int sh_seccomp_export_pfc(const struct sh_seccomp_config *c, int fd, struct sh_e
 	seccomp_release(ctx);
 	if (r < 0)
 		return sh_fail(e, SH_EXIT_SETUP, -r, "cannot export the seccomp filter");
+#endif
 #ifdef SH_LAST_REVIEWED_NR
 	if (dprintf(fd, "#\n# second filter (native arch only):\n"
 		       "#   syscall > %d -> ERRNO(ENOSYS)\n"
