@@ -3,7 +3,7 @@
 # As root: apt-get.  Otherwise via sudo if it works without a password.
 # Otherwise print the exact command and fail.
 set -u
-PKGS="build-essential libseccomp-dev pkg-config clang git iproute2 procps util-linux python3"
+PKGS="build-essential musl-tools libseccomp-dev pkg-config clang git iproute2 procps util-linux python3"
 [ "${SH_BENCH_DEPS:-0}" = 1 ] && PKGS="$PKGS bubblewrap firejail hyperfine"
 # For the integration tests, installed without recommends (gnome-keyring's
 # would change the PAM configuration): a session bus, the keychain's D-Bus

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit/gitconfig.h"
@@ -105,7 +106,8 @@ int au_read_dir(int fd, uint8_t zone, uint8_t zone_kind, bool at_root, char *buf
 		struct au_items *it)
 {
 	for (;;) {
-		ssize_t n = getdents64(fd, buf, AU_DENTS_BUF);
+		/* the system call, not a libc wrapper (musl's takes a struct dirent *) */
+		ssize_t n = syscall(SYS_getdents64, fd, buf, AU_DENTS_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
