@@ -562,12 +562,21 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	SH_TP("I-forked");
 	close(r->errfd);
 	struct sh_supervisor *sv = NULL;
-	if (r->sup[0] >= 0) { /* EOF: the command failed before c6b */
+	if (r->sup[0] >= 0) {
 		sh_closep(&r->sup[1]);
-		int l = sh_recv_fd(r->sup[0]);
+		/* The supervisor's own set-up before waiting: on the command's CPU
+		 * the wake-up at c6b would otherwise run it ahead of the command. */
+		sv = sh_supervisor_new(p->protect_create, p->nprotect_create);
+		int l = sh_recv_fd(r->sup[0]); /* EOF: the command failed before c6b */
 		sh_closep(&r->sup[0]);
-		if (l >= 0)
-			sv = sh_supervisor_new(l, p->protect_create, p->nprotect_create);
+		if (l >= 0 && sv) {
+			sh_supervisor_listen(sv, l);
+		} else {
+			if (l >= 0)
+				close(l); /* creations then fail (ENOSYS): closed, not open */
+			sh_supervisor_free(sv);
+			sv = NULL;
+		}
 	}
 	if (r->term->active)
 		sh_term_close_slave(r->term);

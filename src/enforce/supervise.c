@@ -404,13 +404,37 @@ static char *canonical(const char *path)
 	}
 }
 
-struct sh_supervisor *sh_supervisor_new(int listener, char *const *protect, size_t n)
+/* The directory of the protected names being set up: its resolution and
+ * identity, kept while the next names share it. */
+struct prot_dir {
+	char *dir, *canon;
+	struct stat st;
+	bool is_dir;
+};
+
+/* Make par describe p[0..len): 0, or -1 when out of memory. */
+static int parent_of(struct prot_dir *par, const char *p, size_t len)
+{
+	if (par->dir && strlen(par->dir) == len && strncmp(par->dir, p, len) == 0)
+		return 0;
+	free(par->dir);
+	free(par->canon);
+	par->canon = NULL;
+	par->dir = strndup(p, len);
+	if (!par->dir)
+		return -1;
+	par->is_dir = stat(par->dir, &par->st) == 0 && S_ISDIR(par->st.st_mode);
+	par->canon = canonical(par->dir);
+	return 0;
+}
+
+struct sh_supervisor *sh_supervisor_new(char *const *protect, size_t n)
 {
 	struct sh_supervisor *s = calloc(1, sizeof(*s));
 	struct seccomp_notif_sizes sz;
 	if (!s)
-		goto fail;
-	s->fd = listener;
+		return NULL;
+	s->fd = -1;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
 		goto fail;
 	s->reqsz = sz.seccomp_notif > sizeof(*s->req) ? sz.seccomp_notif : sizeof(*s->req);
@@ -422,6 +446,11 @@ struct sh_supervisor *sh_supervisor_new(int listener, char *const *protect, size
 	s->prot = calloc(n + 1, sizeof(*s->prot));
 	if (!s->req || !s->resp || !s->names || !s->prot)
 		goto fail;
+	/* Protected names come grouped by directory (~/.codex/..., .git/...):
+	 * each directory is resolved and identified once.  A name that does
+	 * not exist resolves to its directory's resolution plus itself, as
+	 * canonical() would find, with one lstat instead of a realpath. */
+	struct prot_dir par = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		char *p = strdup(protect[i]);
 		if (!p)
@@ -430,32 +459,41 @@ struct sh_supervisor *sh_supervisor_new(int listener, char *const *protect, size
 		while (l > 1 && p[l - 1] == '/')
 			p[--l] = '\0';
 		s->names[s->nnames++] = p;
-		char *c = canonical(p);
-		if (c)
-			s->names[s->nnames++] = c;
 		struct prot *pr = &s->prot[s->nprot++];
 		char *sl = strrchr(p, '/');
 		pr->base = strdup(sl ? sl + 1 : p);
 		if (!pr->base)
 			goto fail;
-		if (sl && sl[1]) {
+		char *c = NULL;
+		if (sl && sl[1] && parent_of(&par, p, (size_t)(sl == p ? 1 : sl - p)) == 0) {
+			pr->have_parent = par.is_dir;
+			pr->pdev = par.st.st_dev;
+			pr->pino = par.st.st_ino;
 			struct stat st;
-			char *dir = strndup(p, sl == p ? 1 : (size_t)(sl - p));
-			if (dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-				pr->have_parent = true;
-				pr->pdev = st.st_dev;
-				pr->pino = st.st_ino;
-			}
-			free(dir);
+			if (par.canon && lstat(p, &st) < 0 && (errno == ENOENT || errno == ENOTDIR) &&
+			    asprintf(&c, "%s/%s", strcmp(par.canon, "/") == 0 ? "" : par.canon,
+				     pr->base) < 0)
+				c = NULL;
 		}
+		if (!c)
+			c = canonical(p);
+		if (c)
+			s->names[s->nnames++] = c;
 	}
+	free(par.dir);
+	free(par.canon);
 	return s;
 fail:
-	if (s)
-		sh_supervisor_free(s);
-	else if (listener >= 0)
-		close(listener);
+	free(par.dir);
+	free(par.canon);
+	sh_supervisor_free(s);
 	return NULL;
+}
+
+void sh_supervisor_listen(struct sh_supervisor *s, int listener)
+{
+	closefd(&s->fd);
+	s->fd = listener;
 }
 
 void sh_supervisor_free(struct sh_supervisor *s)

@@ -24,9 +24,13 @@ int sh_supervise_install(int sock, struct sh_err *e);
 
 struct sh_supervisor;
 
-/* Init side: takes ownership of listener (closed by sh_supervisor_free).
- * protect[] are absolute paths inside the view (copied). */
-struct sh_supervisor *sh_supervisor_new(int listener, char *const *protect, size_t n);
+/* Init side: protect[] are absolute paths inside the view (copied, and
+ * resolved now: the slow part, done while the command sets itself up).
+ * NULL when out of memory or the kernel lacks notifications. */
+struct sh_supervisor *sh_supervisor_new(char *const *protect, size_t n);
+/* Then the command's listener, received from it: s takes ownership (closed
+ * by sh_supervisor_free). */
+void sh_supervisor_listen(struct sh_supervisor *s, int listener);
 void sh_supervisor_free(struct sh_supervisor *s);
 /* The fd to poll for POLLIN (POLLHUP: nothing is filtered any more). */
 int sh_supervisor_fd(const struct sh_supervisor *s);
