@@ -271,21 +271,24 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	 * is O_CLOEXEC and so reports until the exec itself. */
 	if (sh_cloexec_from(3, &e) < 0)
 		child_die(r, &e);
-	/* c6b. Creations go through init when the plan protects absent names
-	 * (enforce/supervise.c); the listener travels over sup[1]. */
-	if (r->sup[1] >= 0 && sh_supervise_install(r->sup[1], &e) < 0)
-		child_die(r, &e);
 	SH_TP("C-cloexec");
-	/* c7. seccomp last: it may forbid calls the steps above needed. */
-	/* Publishing in mode none: TCP/UDP sockets for listeners on the private
-	 * loopback (the namespace has no other interface). */
-	struct sh_seccomp_config sc = { .net = r->publish && p->net == SH_NETMODE_NONE
-						       ? SH_NETMODE_FILTERED : p->net };
-	if (sh_seccomp_apply(&sc, &e) < 0) {
+	/* c7. seccomp last: it may forbid calls the steps above needed.
+	 * Publishing in mode none: TCP/UDP sockets for listeners on the private
+	 * loopback (the namespace has no other interface).  When the plan
+	 * protects absent names, the calls that create names go to init
+	 * (enforce/supervise.c): the listener travels over sup[1]. */
+	struct sh_seccomp_config sc = {
+		.net = r->publish && p->net == SH_NETMODE_NONE ? SH_NETMODE_FILTERED : p->net,
+		.notify = r->sup[1] >= 0,
+	};
+	int listener = -1;
+	if (sh_seccomp_apply(&sc, &listener, &e) < 0) {
 		if (strncmp(e.msg, "seccomp", 7) != 0)
 			sh_err_prefix(&e, "seccomp");
 		child_die(r, &e);
 	}
+	if (listener >= 0 && sh_supervise_handover(r->sup[1], listener, &e) < 0)
+		child_die(r, &e);
 	SH_TP("C-seccomp");
 	/* c8. */
 	exec_command(r);
@@ -565,9 +568,9 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	if (r->sup[0] >= 0) {
 		sh_closep(&r->sup[1]);
 		/* The supervisor's own set-up before waiting: on the command's CPU
-		 * the wake-up at c6b would otherwise run it ahead of the command. */
+		 * the wake-up at c7 would otherwise run it ahead of the command. */
 		sv = sh_supervisor_new(p->protect_create, p->nprotect_create);
-		int l = sh_recv_fd(r->sup[0]); /* EOF: the command failed before c6b */
+		int l = sh_recv_fd(r->sup[0]); /* EOF: the command failed before c7 */
 		sh_closep(&r->sup[0]);
 		if (l >= 0 && sv) {
 			sh_supervisor_listen(sv, l);

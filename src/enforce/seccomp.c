@@ -3,11 +3,13 @@
  *
  * Default ALLOW with explicit denials: an allowlist breaks agents (they run
  * arbitrary toolchains), so instead we deny the syscall families that give
- * reachable kernel attack surface or cross the sandbox boundary.  A second,
- * hand-written filter (load_extra_filter) answers ENOSYS for syscall numbers
- * newer than the last kernel this list was reviewed against (KERN-11: "new
- * syscalls not denied") and allowlists personality() values, which
- * libseccomp 2.5 cannot express (one comparison per argument per rule).
+ * reachable kernel attack surface or cross the sandbox boundary.  A
+ * hand-written head (build_head) answers ENOSYS for syscall numbers newer
+ * than the last kernel this list was reviewed against (KERN-11: "new
+ * syscalls not denied"), allowlists personality() values, which libseccomp
+ * 2.5 cannot express (one comparison per argument per rule), and sends the
+ * calls that create names to the creation supervisor when there is one.
+ * Head and libseccomp's program are one filter: one load, one run per call.
  *
  * Errors: EPERM for "not allowed here"; ENOSYS where callers are expected to
  * fall back (clone3 -> clone, listmount/statmount -> /proc); EAFNOSUPPORT for
@@ -23,13 +25,14 @@
  *
  * Contract: the caller has set PR_SET_NO_NEW_PRIVS (we do not let libseccomp
  * set it behind the caller's back); the filter is synchronised to every
- * thread (TSYNC).  If the second filter fails after the first was loaded,
- * -1 is returned and the process is half-filtered: the caller must treat
- * any failure as fatal (it does: the post-fork child exits). */
+ * thread (TSYNC) where the kernel allows that together with a listener.
+ * Any failure is fatal to the caller (the post-fork child exits). */
 #include "enforce/seccomp.h"
+#include "enforce/supervise.h"
 #include "util/fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -37,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -60,7 +64,7 @@
  * includes this file with SH_SECCOMP_GENERATOR): the launcher loads the
  * programs it generated and prints the descriptions it exported, so the
  * binary does not link libseccomp. */
-#if defined(SH_SECCOMP_GENERATOR) || !defined(SH_SECCOMP_PREBUILT)
+#ifdef SH_SECCOMP_GENERATOR
 #define SH_SECCOMP_BUILDER 1
 #include <seccomp.h>
 #endif
@@ -340,54 +344,10 @@ fail:
 
 #endif /* SH_SECCOMP_BUILDER */
 
-#ifdef SH_LAST_REVIEWED_NR
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ARG0_LO (offsetof(struct seccomp_data, args[0]))
-#define ARG0_HI (offsetof(struct seccomp_data, args[0]) + 4)
-#else
-#define ARG0_LO (offsetof(struct seccomp_data, args[0]) + 4)
-#define ARG0_HI (offsetof(struct seccomp_data, args[0]))
+#ifndef SH_SECCOMP_GENERATOR
+#ifndef SH_SECCOMP_PREBUILT
+#error "seccomp.c needs the build-time programs (-DSH_SECCOMP_PREBUILT, build/gen)"
 #endif
-#define RET_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-#define RET_ERRNO(e) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
-
-/* Second, hand-written filter for what libseccomp 2.5 cannot express (one
- * comparison per argument per rule):
- *   - syscall numbers above the reviewed range -> ENOSYS (KERN-11);
- *   - personality() allowed only for PER_LINUX (0) and the 0xffffffff query
- *     (KERN-07), as Docker does.  The kernel takes an unsigned int; glibc
- *     zero-extends the query, a raw caller may sign-extend it: both pass.
- * Other architectures fall through to ALLOW here; the libseccomp filter
- * kills them (across filters KILL_PROCESS beats ERRNO beats ALLOW). */
-static int load_extra_filter(struct sh_err *e)
-{
-	struct sock_filter f[] = {
-		/*  0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		/*  1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SH_AUDIT_ARCH, 0, 13), /* -> 15 */
-		/*  2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, SH_LAST_REVIEWED_NR, 0, 1),
-		/*  4 */ RET_ERRNO(ENOSYS),
-		/*  5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_personality, 0, 9), /* -> 15 */
-		/*  6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
-		/*  7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0),          /* hi 0 -> 10 */
-		/*  8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 4, 0), /* -> 13 */
-		/*  9 */ RET_ERRNO(EPERM),
-		/* 10 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),          /* 0 -> 15 */
-		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 2, 3), /* -> 15 : 16 */
-		/* 13 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO), /* hi all ones */
-		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 0, 1), /* -> 15 : 16 */
-		/* 15 */ RET_ALLOW,
-		/* 16 */ RET_ERRNO(EPERM),
-	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot load the second seccomp filter");
-	return 0;
-}
-#endif
-
-#ifndef SH_SECCOMP_BUILDER
 /* The programs build() gives for each network mode, and libseccomp's
  * description of each, generated at build time by tools/gen-seccomp.c, so
  * no launch spends a millisecond rebuilding them. */
@@ -400,113 +360,262 @@ static int load_extra_filter(struct sh_err *e)
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
 #endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+#ifndef SECCOMP_RET_USER_NOTIF
+#define SECCOMP_RET_USER_NOTIF 0x7fc00000U
+#endif
 
-#define PROG(a) ((struct sock_fprog){ sizeof(a) / sizeof((a)[0]), (struct sock_filter *)(a) })
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]))
+#define ARG_HI(i) (offsetof(struct seccomp_data, args[i]) + 4)
+#else
+#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]) + 4)
+#define ARG_HI(i) (offsetof(struct seccomp_data, args[i]))
+#endif
 
-/* The program and the description for a network mode: 0, or -1 with e set. */
-static int prebuilt(enum sh_net_mode net, struct sock_fprog *prog, const char **pfc,
-		    struct sh_err *e)
+int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, size_t *len,
+			    const char **pfc, struct sh_err *e)
 {
+#define PROG(a, d) (*f = (a), *len = sizeof(a) / sizeof((a)[0]), *pfc = (d))
 	switch (net) {
 	case SH_NETMODE_NONE:
-		*prog = PROG(sh_bpf_none);
-		*pfc = sh_pfc_none;
+		PROG(sh_bpf_none, sh_pfc_none);
 		return 0;
 	case SH_NETMODE_FULL:
-		*prog = PROG(sh_bpf_full);
-		*pfc = sh_pfc_full;
+		PROG(sh_bpf_full, sh_pfc_full);
 		return 0;
 	case SH_NETMODE_FILTERED:
-		*prog = PROG(sh_bpf_filtered);
-		*pfc = sh_pfc_filtered;
+		PROG(sh_bpf_filtered, sh_pfc_filtered);
 		return 0;
 	default:
 		return sh_fail(e, SH_EXIT_SETUP, EINVAL, "no seccomp filter for network mode %d",
 			       (int)net);
 	}
+#undef PROG
 }
 
-/* seccomp_load() of the prebuilt program for c->net, with libseccomp's
- * flags (TSYNC, plus TSYNC_ESRCH where the kernel knows it) and its return
- * convention (-errno; a thread that cannot be synchronised is -ESRCH);
- * 1 with e set when there is no program for the mode. */
-static int load_main_filter(const struct sh_seccomp_config *c, struct sh_err *e)
-{
-	struct sock_fprog prog = { 0 };
-	const char *pfc = NULL;
+/* ------------------------------------------------ the checks before it
+ *
+ * One program, so each system call runs one filter, and the command loads
+ * one: a hand-written head, then the libseccomp program above.  The head
+ * does what libseccomp 2.5 cannot express (one comparison per argument per
+ * rule), and the creation supervisor's part:
+ *   - syscall numbers above the reviewed range -> ENOSYS (KERN-11);
+ *   - personality() only for PER_LINUX (0) and the 0xffffffff query (KERN-07),
+ *     as Docker does.  The kernel takes an unsigned int; glibc zero-extends
+ *     the query, a raw caller may sign-extend it: both pass;
+ *   - with a supervisor, the calls that create names (sh_supervise_calls)
+ *     -> USER_NOTIF: init performs or refuses them (supervise.c).
+ * Everything else, and every other architecture (including x32's numbers),
+ * goes on to the main program, which kills foreign ABIs.  The head answers
+ * only calls that the main program allows, so the one program decides
+ * exactly what the head as a filter of its own plus the main filter would
+ * (tests/unit/test_seccomp.c checks this call by call). */
 
-	if (prebuilt(c->net, &prog, &pfc, e) < 0)
-		return 1;
-	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			 SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH, &prog);
-	if (r < 0 && errno == EINVAL) /* before 5.7: no TSYNC_ESRCH */
-		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
-	if (r > 0)
-		return -ESRCH; /* TSYNC failed: r is the offending thread */
-	return r < 0 ? -errno : 0;
-}
-#else
-/* Build and load the libseccomp filter: -errno, or 1 with e set. */
-static int load_main_filter(const struct sh_seccomp_config *c, struct sh_err *e)
+enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_ARG0, L_N = L_ARG0 + 6 };
+#define HEAD_MAX 96
+
+struct head {
+	struct sock_filter f[HEAD_MAX];
+	unsigned char jt[HEAD_MAX], jf[HEAD_MAX];
+	int label[L_N];
+	unsigned n;
+};
+
+static void op(struct head *h, uint16_t code, uint32_t k, int jt, int jf)
 {
-	scmp_filter_ctx ctx = build(c, e);
-	if (!ctx)
-		return 1;
-	int r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return r;
+	if (h->n < HEAD_MAX) {
+		h->f[h->n] = (struct sock_filter){ code, 0, 0, k };
+		h->jt[h->n] = (unsigned char)jt;
+		h->jf[h->n] = (unsigned char)jf;
+	}
+	h->n++;
 }
+
+static void here(struct head *h, int l)
+{
+	h->label[l] = (int)h->n;
+}
+
+#define LD(off) op(h, BPF_LD | BPF_W | BPF_ABS, (uint32_t)(off), 0, 0)
+#define JEQ(k, t, f) op(h, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(k), t, f)
+#define RET(k) op(h, BPF_RET | BPF_K, (uint32_t)(k), 0, 0)
+
+static int build_head(struct head *h, bool notify, struct sh_err *e)
+{
+	bool uses_arg[6] = { false };
+	memset(h, 0, sizeof(*h));
+	LD(offsetof(struct seccomp_data, arch));
+	JEQ(SH_SECCOMP_PREBUILT_ARCH, L_NEXT, L_MAIN);
+	LD(offsetof(struct seccomp_data, nr));
+#ifdef __x86_64__
+	op(h, BPF_JMP | BPF_JGE | BPF_K, 0x40000000U, L_MAIN, L_NEXT); /* x32: killed there */
 #endif
+#ifdef SH_LAST_REVIEWED_NR
+	op(h, BPF_JMP | BPF_JGT | BPF_K, SH_LAST_REVIEWED_NR, L_ENOSYS, L_NEXT);
+	JEQ(__NR_personality, L_PERS, L_NEXT);
+#endif
+	if (notify) {
+		const struct sh_supervise_call *calls;
+		size_t n = sh_supervise_calls(&calls);
+		for (size_t i = 0; i < n; i++) {
+			if (calls[i].flags_arg < 0) {
+				JEQ(calls[i].nr, L_NOTIFY, L_NEXT);
+			} else if (calls[i].flags_arg < 6) {
+				JEQ(calls[i].nr, L_ARG0 + calls[i].flags_arg, L_NEXT);
+				uses_arg[calls[i].flags_arg] = true;
+			}
+		}
+	}
+	op(h, BPF_JMP | BPF_JA, 0, L_MAIN, 0);
+#ifdef SH_LAST_REVIEWED_NR
+	here(h, L_PERS);
+	LD(ARG_HI(0));
+	JEQ(0, L_PLO, L_NEXT);
+	JEQ(0xffffffffU, L_PHI, L_EPERM);
+	here(h, L_PLO);
+	LD(ARG_LO(0));
+	JEQ(0, L_MAIN, L_NEXT);
+	JEQ(0xffffffffU, L_MAIN, L_EPERM);
+	here(h, L_PHI); /* high half all ones: only the sign-extended query */
+	LD(ARG_LO(0));
+	JEQ(0xffffffffU, L_MAIN, L_EPERM);
+#endif
+	for (int a = 0; a < 6; a++) {
+		if (!uses_arg[a])
+			continue;
+		here(h, L_ARG0 + a);
+		LD(ARG_LO(a));
+		op(h, BPF_JMP | BPF_JSET | BPF_K, O_CREAT, L_NOTIFY, L_MAIN);
+	}
+	here(h, L_ENOSYS);
+	RET(SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+	here(h, L_EPERM);
+	RET(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	here(h, L_NOTIFY);
+	RET(SECCOMP_RET_USER_NOTIF);
+	here(h, L_MAIN); /* the main program starts right after the head */
+	if (h->n > HEAD_MAX)
+		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "seccomp: the filter's head is too long");
+	/* labels to offsets */
+	for (unsigned i = 0; i < h->n; i++) {
+		struct sock_filter *f = &h->f[i];
+		if (BPF_CLASS(f->code) != BPF_JMP)
+			continue;
+		if (BPF_OP(f->code) == BPF_JA) {
+			f->k = (uint32_t)(h->label[h->jt[i]] - (int)i - 1);
+			continue;
+		}
+		int t = h->jt[i] ? h->label[h->jt[i]] - (int)i - 1 : 0;
+		int fl = h->jf[i] ? h->label[h->jf[i]] - (int)i - 1 : 0;
+		if (t < 0 || t > 255 || fl < 0 || fl > 255)
+			return sh_fail(e, SH_EXIT_SETUP, E2BIG, "seccomp: a jump in the filter's head is too long");
+		f->jt = (uint8_t)t;
+		f->jf = (uint8_t)fl;
+	}
+	return 0;
+}
+#undef LD
+#undef JEQ
+#undef RET
 
-int sh_seccomp_apply(const struct sh_seccomp_config *c, struct sh_err *e)
+int sh_seccomp_program(const struct sh_seccomp_config *c, struct sock_filter **out, size_t *len,
+		       struct sh_err *e)
 {
-	int r = load_main_filter(c, e);
-	if (r > 0)
+	const struct sock_filter *main_f = NULL;
+	const char *pfc = NULL;
+	size_t main_n = 0;
+	struct head h;
+
+	if (sh_seccomp_main_program(c->net, &main_f, &main_n, &pfc, e) < 0 ||
+	    build_head(&h, c->notify, e) < 0)
 		return -1;
+	if (h.n + main_n > BPF_MAXINSNS)
+		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "seccomp: the filter is too long");
+	struct sock_filter *f = malloc((h.n + main_n) * sizeof(*f));
+	if (!f)
+		return sh_fail(e, SH_EXIT_SETUP, ENOMEM, "seccomp: cannot build the filter");
+	memcpy(f, h.f, h.n * sizeof(*f));
+	memcpy(f + h.n, main_f, main_n * sizeof(*f));
+	*out = f;
+	*len = h.n + main_n;
+	return 0;
+}
+
+/* seccomp(2) with the flags this kernel knows: TSYNC (and TSYNC_ESRCH, 5.7),
+ * plus the listener when notifying (WAIT_KILLABLE_RECV, 5.19).  Before 5.7
+ * TSYNC and NEW_LISTENER exclude each other; a notifying caller is the
+ * freshly forked, single-threaded command, so TSYNC goes.  -errno, or the
+ * listener (notify) / 0. */
+static long load(const struct sock_fprog *prog, bool notify)
+{
+	unsigned long tsync = SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	unsigned long listen = notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER |
+					       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, tsync | listen, prog);
+	if (r < 0 && errno == EINVAL && notify) { /* before 5.19 */
+		listen = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, tsync | listen, prog);
+	}
+	if (r < 0 && errno == EINVAL) { /* before 5.7 */
+		tsync = notify ? 0 : SECCOMP_FILTER_FLAG_TSYNC;
+		r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, tsync | listen, prog);
+		if (r > 0 && !notify)
+			return -ESRCH; /* TSYNC failed: r is the offending thread */
+	}
+	return r < 0 ? -errno : r;
+}
+
+int sh_seccomp_apply(const struct sh_seccomp_config *c, int *listener, struct sh_err *e)
+{
+	struct sock_filter *f = NULL;
+	size_t n = 0;
+
+	*listener = -1;
+	if (sh_seccomp_program(c, &f, &n, e) < 0)
+		return -1;
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
+	long r = load(&prog, c->notify);
+	free(f);
 	if (r < 0) {
-		sh_fail(e, SH_EXIT_SETUP, -r, "cannot load the seccomp filter");
-		if (-r == EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		sh_fail(e, SH_EXIT_SETUP, (int)-r, "cannot load the seccomp filter");
+		if (r == -EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 			return sh_hint(e, "internal ordering bug: PR_SET_NO_NEW_PRIVS must be set "
 					  "before sh_seccomp_apply() (or CAP_SYS_ADMIN held)");
-		if (-r == ESRCH)
+		if (r == -ESRCH)
 			return sh_hint(e, "another thread has an incompatible seccomp filter "
 					  "(TSYNC failed)");
-		if (-r == EINVAL || -r == ENOSYS)
+		if (r == -EINVAL || r == -ENOSYS)
 			return sh_hint(e, "the kernel lacks seccomp filters (CONFIG_SECCOMP_FILTER)");
 		return -1;
 	}
-#ifdef SH_LAST_REVIEWED_NR
-	/* Fail closed: the caller treats -1 as fatal for the half-set-up child. */
-	if (load_extra_filter(e) < 0)
-		return -1;
-#endif
+	if (c->notify)
+		*listener = (int)r;
 	return 0;
 }
 
 int sh_seccomp_export_pfc(const struct sh_seccomp_config *c, int fd, struct sh_err *e)
 {
-#ifndef SH_SECCOMP_BUILDER
-	struct sock_fprog prog = { 0 };
+	const struct sock_filter *f = NULL;
 	const char *pfc = NULL;
-	if (prebuilt(c->net, &prog, &pfc, e) < 0)
+	size_t n = 0;
+	if (sh_seccomp_main_program(c->net, &f, &n, &pfc, e) < 0)
 		return -1;
-	if (sh_write_all(fd, pfc, strlen(pfc)) < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot export the seccomp filter");
-#else
-	scmp_filter_ctx ctx = build(c, e);
-	if (!ctx)
-		return -1;
-	int r = seccomp_export_pfc(ctx, fd);
-	seccomp_release(ctx);
-	if (r < 0)
-		return sh_fail(e, SH_EXIT_SETUP, -r, "cannot export the seccomp filter");
-#endif
+	if (dprintf(fd, "# native arch, before the filter below:\n"
 #ifdef SH_LAST_REVIEWED_NR
-	if (dprintf(fd, "#\n# second filter (native arch only):\n"
 		       "#   syscall > %d -> ERRNO(ENOSYS)\n"
-		       "#   personality: a0 not in {0, 0xffffffff, 0xffffffffffffffff} -> ERRNO(EPERM)\n",
-		    SH_LAST_REVIEWED_NR) < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot export the seccomp filter");
+		       "#   personality: a0 not in {0, 0xffffffff, 0xffffffffffffffff} -> ERRNO(EPERM)\n"
 #endif
+		       "%s",
+#ifdef SH_LAST_REVIEWED_NR
+		    SH_LAST_REVIEWED_NR,
+#endif
+		    c->notify ? "#   calls that create names -> USER_NOTIF (the creation supervisor)\n"
+			      : "") < 0 ||
+	    sh_write_all(fd, pfc, strlen(pfc)) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot export the seccomp filter");
 	return 0;
 }
+#endif /* !SH_SECCOMP_GENERATOR */

@@ -1,9 +1,11 @@
 /* seccomp: the kernel attack-surface filter (threats.md section 6), installed
- * last, after no_new_privs.  Linux-only; uses libseccomp. */
+ * last, after no_new_privs.  Linux-only; libseccomp at build time only. */
 #ifndef SH_SECCOMP_H
 #define SH_SECCOMP_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "plan/plan.h"
 #include "util/err.h"
@@ -13,10 +15,23 @@ struct sh_seccomp_config {
 	 * no ICMP).  Every mode also allows AF_NETLINK with NETLINK_ROUTE only
 	 * (getifaddrs); see socket_rules() in seccomp.c. */
 	enum sh_net_mode net;
+	/* The calls that create names go to a listener (the creation
+	 * supervisor, enforce/supervise.c). */
+	bool notify;
 };
 
-/* Load the filter into the calling process (with TSYNC). */
-int sh_seccomp_apply(const struct sh_seccomp_config *c, struct sh_err *e);
+/* Load the filter, one program, into the calling process (with TSYNC where
+ * the kernel allows it together with the listener).  *listener: the
+ * notification fd when c->notify, else -1. */
+int sh_seccomp_apply(const struct sh_seccomp_config *c, int *listener, struct sh_err *e);
+
+/* The program sh_seccomp_apply() loads (malloc'd; for tests). */
+int sh_seccomp_program(const struct sh_seccomp_config *c, struct sock_filter **f, size_t *len,
+		       struct sh_err *e);
+/* Its main part, generated at build time by libseccomp, and libseccomp's
+ * description of it (for tests and --print-plan). */
+int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, size_t *len,
+			    const char **pfc, struct sh_err *e);
 
 /* Write a human-readable (libseccomp PFC) description of the filter to fd;
  * for --print-plan and tests. */

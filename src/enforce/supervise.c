@@ -152,20 +152,6 @@ struct seccomp_notif_addfd {
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-#if defined(__x86_64__)
-#define SUP_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define SUP_ARCH AUDIT_ARCH_AARCH64
-#elif defined(__riscv) && __riscv_xlen == 64
-#define SUP_ARCH AUDIT_ARCH_RISCV64
-#endif
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]))
-#else
-#define ARG_LO(i) (offsetof(struct seccomp_data, args[i]) + 4)
-#endif
-
 #define MAX_HOPS 40
 #define MAX_PENDING 16
 #define PENDING_MS 10
@@ -196,114 +182,56 @@ bool sh_supervise_refused(char *const *protect, size_t n, const char *path, bool
 
 /* ---------------------------------------------------------- command side */
 
-#ifdef SUP_ARCH
-/* Jump targets while building: 0 = next instruction, else a label. */
-enum { L_NEXT, L_NOTIFY, L_ALLOW, L_A1, L_A2, L_N };
-
-static const int always[] = {
+/* Every call that can create a name.  The filter itself is part of the
+ * command's one seccomp program (enforce/seccomp.c). */
+static const struct sh_supervise_call calls[] = {
 #ifdef __NR_creat
-	__NR_creat,
+	{ __NR_creat, -1 },
 #endif
 #ifdef __NR_mkdir
-	__NR_mkdir,
+	{ __NR_mkdir, -1 },
 #endif
 #ifdef __NR_mknod
-	__NR_mknod,
+	{ __NR_mknod, -1 },
 #endif
 #ifdef __NR_symlink
-	__NR_symlink,
+	{ __NR_symlink, -1 },
 #endif
 #ifdef __NR_link
-	__NR_link,
+	{ __NR_link, -1 },
 #endif
 #ifdef __NR_rename
-	__NR_rename,
+	{ __NR_rename, -1 },
 #endif
 #ifdef __NR_renameat
-	__NR_renameat,
+	{ __NR_renameat, -1 },
 #endif
-	__NR_mkdirat, __NR_mknodat, __NR_symlinkat, __NR_linkat, __NR_renameat2, __NR_openat2,
-};
-
-#define MAXINS 48
-struct prog {
-	struct sock_filter f[MAXINS];
-	unsigned char jt[MAXINS], jf[MAXINS];
-	int label[L_N];
-	unsigned n;
-};
-
-static void emit(struct prog *p, struct sock_filter ins, int jt, int jf)
-{
-	p->jt[p->n] = (unsigned char)jt;
-	p->jf[p->n] = (unsigned char)jf;
-	p->f[p->n++] = ins;
-}
-
-static void build_filter(struct prog *p)
-{
-	memset(p, 0, sizeof(*p));
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					     offsetof(struct seccomp_data, arch)), 0, 0);
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 0, 0), L_NEXT,
-	     L_ALLOW); /* a foreign arch: the main filter kills it */
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					     offsetof(struct seccomp_data, nr)), 0, 0);
-	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)always[i], 0, 0),
-		     L_NOTIFY, L_NEXT);
+	{ __NR_mkdirat, -1 },
+	{ __NR_mknodat, -1 },
+	{ __NR_symlinkat, -1 },
+	{ __NR_linkat, -1 },
+	{ __NR_renameat2, -1 },
+	{ __NR_openat2, -1 }, /* its flags live in memory */
 #ifdef __NR_open
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 0), L_A1, L_NEXT);
+	{ __NR_open, 1 },
 #endif
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 0), L_A2,
-	     L_ALLOW);
-	p->label[L_A1] = (int)p->n;
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), 0, 0);
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_CREAT, 0, 0), L_NOTIFY,
-	     L_ALLOW);
-	p->label[L_A2] = (int)p->n;
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)), 0, 0);
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_CREAT, 0, 0), L_NOTIFY,
-	     L_ALLOW);
-	p->label[L_NOTIFY] = (int)p->n;
-	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF), 0, 0);
-	p->label[L_ALLOW] = (int)p->n;
-	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), 0, 0);
-	for (unsigned i = 0; i < p->n; i++) {
-		if (BPF_CLASS(p->f[i].code) != BPF_JMP)
-			continue;
-		p->f[i].jt = p->jt[i] ? (unsigned char)(p->label[p->jt[i]] - (int)i - 1) : 0;
-		p->f[i].jf = p->jf[i] ? (unsigned char)(p->label[p->jf[i]] - (int)i - 1) : 0;
-	}
-}
-#endif
+	{ __NR_openat, 2 },
+};
 
-int sh_supervise_install(int sock, struct sh_err *e)
+size_t sh_supervise_calls(const struct sh_supervise_call **out)
 {
-#ifdef SUP_ARCH
-	struct prog p;
-	build_filter(&p);
-	struct sock_fprog prog = { .len = (unsigned short)p.n, .filter = p.f };
-	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-			  &prog);
-	if (fd < 0 && errno == EINVAL) /* before 5.19 */
-		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
-			     &prog);
-	if (fd < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno,
-			       "seccomp: cannot load the creation supervisor's filter");
-	int r = sh_send_fd(sock, (int)fd);
+	*out = calls;
+	return sizeof(calls) / sizeof(calls[0]);
+}
+
+int sh_supervise_handover(int sock, int listener, struct sh_err *e)
+{
+	int r = sh_send_fd(sock, listener);
 	int en = errno;
-	close((int)fd);
+	close(listener);
 	if (r < 0)
 		return sh_fail(e, SH_EXIT_SETUP, en, "seccomp: cannot pass the listener to init");
 	return 0;
-#else
-	(void)sock;
-	return sh_fail(e, SH_EXIT_SETUP, 0,
-		       "seccomp: the creation supervisor is not available on this architecture");
-#endif
 }
 
 /* ------------------------------------------------------------- init side */

@@ -17,10 +17,18 @@
  * command's (which init's access to /proc/PID/mem requires). */
 int sh_supervise_confine(const struct sh_plan *p, int min_abi, struct sh_err *e);
 
-/* Command side, after no_new_privs and before the main seccomp filter: load
- * the notification filter (creation calls only), send its listener over
+/* The calls the supervisor answers: always (flags_arg -1), or when their
+ * flags argument (index flags_arg) has O_CREAT.  The command's seccomp
+ * filter sends them to the listener (enforce/seccomp.c). */
+struct sh_supervise_call {
+	int nr;
+	int flags_arg;
+};
+size_t sh_supervise_calls(const struct sh_supervise_call **calls);
+
+/* Command side, once its filter is loaded: send the listener to init over
  * sock (SCM_RIGHTS) and close it. */
-int sh_supervise_install(int sock, struct sh_err *e);
+int sh_supervise_handover(int sock, int listener, struct sh_err *e);
 
 struct sh_supervisor;
 
