@@ -214,9 +214,10 @@ install: $(BUILD)/safehouse
 	install -D -m 0644 completions/_safehouse $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_safehouse
 	install -D -m 0644 completions/safehouse.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/safehouse.fish
 
-analyze:
+analyze: $(BUILD)/gen/seccomp_bpf.h
 	cppcheck --enable=warning,portability --error-exitcode=1 --inline-suppr -Isrc src
-	for f in $(CORE_SRC) src/main.c; do $(CC) $(SH_CPPFLAGS) -std=gnu11 -fanalyzer -c $$f -o /dev/null || exit 1; done
+	for f in $(CORE_SRC) src/main.c; do $(CC) $(SH_CPPFLAGS) -DSH_SECCOMP_PREBUILT -I$(BUILD)/gen \
+		-std=gnu11 -fanalyzer -c $$f -o /dev/null || exit 1; done
 
 clean:
 	rm -rf build build-sanitize build-fuzz build-timing
