@@ -60,21 +60,25 @@ int sh_drop_caps(struct sh_err *e)
 	 * below removes.  A root uid that keeps a full bounding set would get
 	 * every capability back at execve, so that case fails closed. */
 	for (int cap = 0; cap < 64; cap++) {
+		if (have_setpcap) { /* drop without asking first: half the calls */
+			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+				continue;
+			if (errno == EINVAL)
+				break; /* past CAP_LAST_CAP */
+			return sh_fail(e, SH_EXIT_SETUP, errno,
+				       "drop capabilities: cannot drop capability %d from the bounding set",
+				       cap);
+		}
 		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
 		if (r < 0)
 			break; /* EINVAL: past CAP_LAST_CAP */
 		if (r == 0)
 			continue;
-		if (!have_setpcap) {
-			if (geteuid() == 0 || getuid() == 0)
-				return sh_fail(e, SH_EXIT_SETUP, EPERM,
-					       "drop capabilities: cannot drop the bounding set as root");
-			break;
-		}
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			return sh_fail(e, SH_EXIT_SETUP, errno,
-				       "drop capabilities: cannot drop capability %d from the bounding set",
-				       cap);
+		/* one left that we cannot drop */
+		if (geteuid() == 0 || getuid() == 0)
+			return sh_fail(e, SH_EXIT_SETUP, EPERM,
+				       "drop capabilities: cannot drop the bounding set as root");
+		break;
 	}
 	/* EINVAL: kernel before 4.3 has no ambient set, nothing to clear. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)

@@ -57,39 +57,77 @@ static char *join(const char *dir, const char *name)
 	return sh_xasprintf("%s/%s", dir, name);
 }
 
+struct sh_dirlist {
+	char *dir;
+	struct sh_strv names; /* in readdir order, without . and .., up to max + 1 */
+	size_t max;
+	bool ok;              /* the directory could be opened */
+};
+
+void sh_dircache_free(struct sh_dircache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].dir);
+		sh_strv_free(&c->v[i].names);
+	}
+	free(c->v);
+	*c = (struct sh_dircache){ 0 };
+}
+
+/* dir's entries, at most max of them (more than max: capped), read once. */
+static const struct sh_dirlist *list_dir(struct sh_dircache *c, struct sh_dirlist *own,
+					 const char *dir, size_t max)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->v[i].max >= max && strcmp(c->v[i].dir, dir) == 0)
+			return &c->v[i];
+	struct sh_dirlist l = { .dir = sh_xstrdup(dir), .max = max };
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (d) {
+		l.ok = true;
+		/* one more than max, so the caller can tell it was capped */
+		while (l.names.n <= max && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				sh_strv_push(&l.names, de->d_name);
+		closedir(d);
+	}
+	if (!c) {
+		*own = l;
+		return own;
+	}
+	sh_xgrow(&c->v, &c->cap, c->n + 1, sizeof(*c->v));
+	c->v[c->n] = l;
+	return &c->v[c->n++];
+}
+
 size_t sh_expand_prefix(const char *prefix, size_t max_entries, struct sh_strv *out,
-			bool *capped)
+			bool *capped, struct sh_dircache *cache)
 {
 	const char *slash = strrchr(prefix, '/');
-	char *dir;
-	const char *name_prefix;
-	size_t seen = 0, pushed = 0;
-	DIR *d;
-	struct dirent *de;
+	size_t pushed = 0;
 
 	if (!slash || prefix[0] != '/')
 		return 0;
-	dir = slash == prefix ? sh_xstrdup("/") : sh_xstrndup(prefix, (size_t)(slash - prefix));
-	name_prefix = slash + 1;
-	d = opendir(dir);
-	if (!d) {
-		free(dir);
-		return 0;
-	}
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (++seen > max_entries) {
+	char *dir = slash == prefix ? sh_xstrdup("/") : sh_xstrndup(prefix, (size_t)(slash - prefix));
+	const char *name_prefix = slash + 1;
+	struct sh_dirlist own = { 0 };
+	const struct sh_dirlist *l = list_dir(cache, &own, dir, max_entries);
+	for (size_t i = 0; l->ok && i < l->names.n; i++) {
+		if (i >= max_entries) {
 			if (capped)
 				*capped = true;
 			break;
 		}
-		if (sh_str_starts(de->d_name, name_prefix)) {
-			sh_strv_push_take(out, join(dir, de->d_name));
+		if (sh_str_starts(l->names.v[i], name_prefix)) {
+			sh_strv_push_take(out, join(dir, l->names.v[i]));
 			pushed++;
 		}
 	}
-	closedir(d);
+	if (l == &own) {
+		free(own.dir);
+		sh_strv_free(&own.names);
+	}
 	free(dir);
 	return pushed;
 }

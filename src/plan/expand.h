@@ -19,11 +19,20 @@
  * respecting parentheses, brackets and escapes. */
 void sh_regex_split_alternatives(const char *src, struct sh_strv *out);
 
+/* Directory listings read once per plan (profiles list the same
+ * directories for several prefixes: /etc for /etc/java and /etc/python). */
+struct sh_dircache {
+	struct sh_dirlist *v;
+	size_t n, cap;
+};
+void sh_dircache_free(struct sh_dircache *c);
+
 /* List the directory part of `prefix` and push every entry whose full path
  * starts with prefix.  At most max_entries entries are examined (*capped set
- * when the limit was hit).  Returns the number of paths pushed. */
+ * when the limit was hit).  Returns the number of paths pushed.  cache may
+ * be NULL. */
 size_t sh_expand_prefix(const char *prefix, size_t max_entries, struct sh_strv *out,
-			bool *capped);
+			bool *capped, struct sh_dircache *cache);
 
 /* Push every existing path that `re` (compiled from `src`) matches, searching
  * from the directory of the literal part of each anchored alternative.

@@ -96,6 +96,7 @@
 
 #include "plan/expand.h"
 #include "util/str.h"
+#include "util/tpoint.h"
 
 #define TMP_SIZE (1ull << 30)
 #define SHM_SIZE (256ull << 20)
@@ -374,6 +375,7 @@ struct bld {
 	struct smap midx;
 
 	struct smap expanded; /* "p:ARG" / "r:ARG" already expanded */
+	struct sh_dircache dirs; /* directories listed for prefixes */
 	size_t expand_entries;
 	struct sh_plan *out;
 	unsigned care; /* rights Landlock alone must carve out */
@@ -889,7 +891,7 @@ static void collect_filter(struct bld *b, const struct sh_filter *f)
 
 		if (once(b, "p:", f->arg))
 			break;
-		n = sh_expand_prefix(f->arg, PREFIX_MAX_ENTRIES, &found, &capped);
+		n = sh_expand_prefix(f->arg, PREFIX_MAX_ENTRIES, &found, &capped, &b->dirs);
 
 		/* The prefix itself may name an exact path (or its directory). */
 		add_path(b, f->arg);
@@ -1524,6 +1526,7 @@ static void bld_free(struct bld *b)
 	}
 	free(b->c);
 	smap_free(&b->cidx);
+	sh_dircache_free(&b->dirs);
 	for (size_t i = 0; i < b->nal; i++) {
 		free(b->al[i].name);
 		free(b->al[i].canon);
@@ -1575,6 +1578,7 @@ int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
 	}
 
 	index_rules(&b);
+	SH_TP("P-index");
 
 	/* 1. candidates */
 	add_path(&b, "/");
@@ -1592,10 +1596,12 @@ int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
 	if (b.nc >= MAX_CANDIDATES)
 		warnf(&b, "more than %d candidate paths; the rest were not planned",
 		      MAX_CANDIDATES);
+	SH_TP("P-cands");
 
 	/* 2. decisions (sorted: parents first) */
 	qsort(b.c, b.nc, sizeof(*b.c), cand_cmp);
 	classify(&b);
+	SH_TP("P-classify");
 
 	/* 3-5. mounts */
 	add_builtins(&b);
@@ -1603,9 +1609,11 @@ int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
 	if (!in->fallback)
 		add_pins(&b);
 	qsort(b.m, b.nm, sizeof(*b.m), pm_cmp);
+	SH_TP("P-mounts");
 
 	/* 6. Landlock */
 	build_landlock(&b);
+	SH_TP("P-landlock");
 
 	if (!in->fallback)
 		for (size_t i = 0; i < b.nm; i++) {

@@ -1081,3 +1081,42 @@ TEST(plan_fallback_never_grants_through_symlinks)
 	free(link);
 	fx_free(&f);
 }
+
+/* Prefixes in one directory list it once per plan; the same matches as
+ * listing it for each, and the cap still applies. */
+TEST(expand_prefix_lists_a_directory_once)
+{
+	char *d = t_mkdtemp();
+	const char *names[] = { "java-17", "java-21", "python3", "pythonrc", "other" };
+	for (size_t i = 0; i < 5; i++) {
+		char *p = sh_xasprintf("%s/%s", d, names[i]);
+		CHECK(mkdir(p, 0755) == 0);
+		free(p);
+	}
+	struct sh_dircache c = { 0 };
+	struct sh_strv a = { 0 }, b = { 0 }, x = { 0 };
+	bool capped = false;
+	char *java = sh_xasprintf("%s/java", d), *py = sh_xasprintf("%s/python", d);
+	CHECK(sh_expand_prefix(java, 100, &a, &capped, &c) == 2);
+	/* created after the listing: this plan does not see it */
+	char *late = sh_xasprintf("%s/python-late", d);
+	CHECK(mkdir(late, 0755) == 0);
+	CHECK(sh_expand_prefix(py, 100, &b, &capped, &c) == 2);
+	CHECK(!capped);
+	CHECK(c.n == 1);
+	/* without a cache: listed afresh */
+	CHECK(sh_expand_prefix(py, 100, &x, &capped, NULL) == 3);
+	sh_strv_free(&x);
+	/* a smaller cap on the cached listing */
+	CHECK(sh_expand_prefix(py, 2, &x, &capped, &c) <= 2);
+	CHECK(capped);
+	sh_strv_free(&a);
+	sh_strv_free(&b);
+	sh_strv_free(&x);
+	sh_dircache_free(&c);
+	free(java);
+	free(py);
+	free(late);
+	t_rmtree(d);
+	free(d);
+}
