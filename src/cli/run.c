@@ -293,6 +293,35 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
  * persistence-relevant names before the session, compared after it.  In
  * strict mode a finding turns a successful run into status 1 (a failing
  * command keeps its own status). */
+struct audit_end {
+	const struct sh_context *c;
+	const char *mode;
+	struct sh_audit_manifest *m;
+	struct sh_audit_report *r;
+	bool ran;
+};
+
+/* The comparison and its report; the session's status, possibly 1.  Run by
+ * the sandbox once nothing inside can still write (sh_sandbox_set_end_hook),
+ * overlapping init's exit, or after the run when the sandbox did not. */
+static int audit_end(void *ctx, int rc)
+{
+	struct audit_end *ae = ctx;
+	struct sh_err err = { 0 };
+	ae->ran = true;
+	if (sh_audit_compare(ae->c->workdir, ae->m, ae->r, &err) < 0)
+		sh_warn("audit: %s", err.msg);
+	else if (ae->r->count) {
+		sh_audit_report_print(ae->r, stderr);
+		if (strcmp(ae->mode, "strict") == 0 && rc == 0) {
+			sh_warn("audit: %zu finding(s) and --audit=strict: exit status 1",
+				ae->r->count);
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
 static int run_audited(const struct sh_context *c, const struct sh_assembly *a,
 		       const struct sh_policy *p, bool fallback, const struct sh_limits *lim,
 		       struct sh_err *e)
@@ -300,6 +329,7 @@ static int run_audited(const struct sh_context *c, const struct sh_assembly *a,
 	const char *mode = c->opt->audit ? c->opt->audit : "warn";
 	struct sh_audit_manifest m = { 0 };
 	struct sh_audit_report r = { 0 };
+	struct audit_end ae = { c, mode, &m, &r, false };
 	int rc;
 
 	if (!c->workdir || strcmp(mode, "off") == 0)
@@ -308,20 +338,11 @@ static int run_audited(const struct sh_context *c, const struct sh_assembly *a,
 	if (sh_audit_snapshot(c->workdir, &m, e) < 0)
 		return sh_err_prefix(e, "audit");
 	SH_TP("R-snap1");
+	sh_sandbox_set_end_hook(audit_end, &ae);
 	rc = run_plan(c, a, p, fallback, lim, e);
-	if (rc >= 0) {
-		struct sh_err ae = { 0 };
-		if (sh_audit_compare(c->workdir, &m, &r, &ae) < 0)
-			sh_warn("audit: %s", ae.msg);
-		else if (r.count) {
-			sh_audit_report_print(&r, stderr);
-			if (strcmp(mode, "strict") == 0 && rc == 0) {
-				sh_warn("audit: %zu finding(s) and --audit=strict: exit status 1",
-					r.count);
-				rc = 1;
-			}
-		}
-	}
+	sh_sandbox_set_end_hook(NULL, NULL);
+	if (rc >= 0 && !ae.ran)
+		rc = audit_end(&ae, rc);
 	SH_TP("R-audit");
 	sh_audit_report_free(&r);
 	sh_audit_manifest_free(&m);

@@ -78,4 +78,12 @@ struct sh_publish_hooks {
 };
 void sh_sandbox_set_publish_hooks(const struct sh_publish_hooks *h);
 
+/* The caller's end of a session (set before sh_sandbox_exec; cleared with
+ * NULL): fn(ctx, status) runs once the command has exited and nothing
+ * started inside runs any more (killed and reaped), after the terminal is
+ * restored, while init's own exit (the namespaces' teardown) goes on; it
+ * returns the session's status, possibly changed.  Not called when the
+ * launch failed.  (The CLI audits the workdir there.) */
+void sh_sandbox_set_end_hook(int (*fn)(void *ctx, int status), void *ctx);
+
 #endif

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <time.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,17 @@ void sh_sandbox_set_publish_hooks(const struct sh_publish_hooks *h)
 		memset(&pub_hooks, 0, sizeof(pub_hooks));
 }
 
+static struct {
+	int (*fn)(void *ctx, int status);
+	void *ctx;
+} end_hook; /* sh_sandbox_set_end_hook() */
+
+void sh_sandbox_set_end_hook(int (*fn)(void *ctx, int status), void *ctx)
+{
+	end_hook.fn = fn;
+	end_hook.ctx = ctx;
+}
+
 void sh_sandbox_set_net_hooks(const struct sh_net_hooks *h)
 {
 	if (h)
@@ -86,6 +98,7 @@ struct run {
 	int pubfd;                     /* init's end of the socket factory channel */
 	int errfd;                     /* write end of the status pipe (O_CLOEXEC) */
 	int syncfd;                    /* init's end of the handshake socket */
+	int donefd;                    /* init's end of the report pipe (i13) */
 	int sup[2];                    /* listener socket: init's end, the command's end */
 	const uint16_t *pub_ports;     /* publish: the sandbox-side ports (Landlock bind/connect) */
 	size_t pub_nports;
@@ -317,14 +330,15 @@ static struct prestart {
 	bool net_sent;           /* init was released with the network mode net */
 	enum sh_net_mode net;
 	int errfd, syncfd;       /* launcher's ends: status pipe, handshake socket */
+	int donefd;              /* launcher's end of the report pipe */
 	int bell;                /* eventfd init waits on (bell_wait) */
-	int child_errfd, child_syncfd; /* init's ends (closed here; init has them) */
+	int child_errfd, child_syncfd, child_donefd; /* init's ends (closed here; init has them) */
 	void *region;            /* HANDOFF_MAX bytes, or NULL */
 	cpu_set_t mask;          /* our CPU affinity at the clone (init's again later) */
 	bool have_mask;
 	bool failed;             /* the attempt failed: err says why */
 	struct sh_err err;
-} pre = { .pid = -1, .errfd = -1, .syncfd = -1, .bell = -1 };
+} pre = { .pid = -1, .errfd = -1, .syncfd = -1, .donefd = -1, .bell = -1 };
 
 /* Pid 1 of the new pid namespace, created before the plan exists (see
  * sh_sandbox_prestart).  Never returns. */
@@ -340,6 +354,32 @@ static int bell_wait(int fd)
 	while ((n = read(fd, &v, sizeof(v))) < 0 && errno == EINTR)
 		;
 	return n == (ssize_t)sizeof(v) ? 0 : -1;
+}
+
+/* The same, but first spinning for a while: the plan usually comes within
+ * half a millisecond of init being ready for it, and waking a sleeping CPU
+ * (an IPI, an exit from idle; on a virtual machine a VM exit and the host's
+ * scheduler) costs tens of microseconds on the launch's critical path.
+ * Bounded (SPIN_NS), and sched_yield() lets anything else on this CPU run. */
+#define SPIN_NS 1000000
+static int bell_wait_spin(int fd)
+{
+	struct timespec t0, t;
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	if (clock_gettime(CLOCK_MONOTONIC, &t0) == 0) {
+		for (;;) {
+			int n = poll(&pf, 1, 0);
+			if (n > 0)
+				break;
+			if (n < 0 && errno != EINTR)
+				break;
+			if (clock_gettime(CLOCK_MONOTONIC, &t) < 0 ||
+			    (t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
+				break;
+			sched_yield();
+		}
+	}
+	return bell_wait(fd);
 }
 
 static int bell_ring(int fd)
@@ -375,9 +415,10 @@ static int take_stdio(int syncfd, struct sh_err *e)
 	return 0;
 }
 
-__attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell, void *region)
+__attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donefd, int bell,
+						void *region)
 {
-	struct run early = { .errfd = errfd, .syncfd = syncfd, .pubfd = -1 };
+	struct run early = { .errfd = errfd, .syncfd = syncfd, .donefd = donefd, .pubfd = -1 };
 	struct run *r = &early;
 	struct sh_err e;
 	char c = 'r';
@@ -394,7 +435,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 	}
 	/* i1b. Nothing of the launcher's beyond what we need (what init gets
 	 * later comes by message). */
-	int keep[] = { 0, 1, 2, errfd, syncfd, bell };
+	int keep[] = { 0, 1, 2, errfd, syncfd, donefd, bell };
 	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
 		child_die(r, &e);
 	/* i2. Handshake: the launcher writes our uid/gid maps.  Our /proc
@@ -439,7 +480,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 		child_die(r, &e);
 	SH_TP("I-lo");
 	/* i5. The plan: its size, then its bytes, into the hand-off region. */
-	if (bell_wait(bell) < 0 || sh_read_full(syncfd, &size, sizeof(size)) != (ssize_t)sizeof(size) ||
+	if (bell_wait_spin(bell) < 0 || sh_read_full(syncfd, &size, sizeof(size)) != (ssize_t)sizeof(size) ||
 	    size < sizeof(struct handoff) || size > HANDOFF_MAX ||
 	    sh_read_full(syncfd, region, (size_t)size) != (ssize_t)size)
 		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
@@ -585,6 +626,18 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int bell,
 		sh_term_close_slave(r->term);
 	int status = sh_init_run_ex(cmd, sv, r->pubfd);
 	SH_TP("I-reaped");
+	/* i12. The session is over.  Nothing started inside outlives the
+	 * report below: what the kernel would kill at our exit is killed and
+	 * reaped now (a fork racing the kill fails: SIGKILL is pending). */
+	for (;;) {
+		(void)kill(-1, SIGKILL);
+		if (waitpid(-1, NULL, 0) < 0 && errno != EINTR)
+			break; /* ECHILD: nobody left */
+	}
+	/* i13. The status to the launcher, which can finish (its terminal,
+	 * the workdir's audit) while our exit tears the namespaces down. */
+	unsigned char rep[2] = { 'x', (unsigned char)status };
+	(void)sh_write_all(r->donefd, rep, sizeof(rep));
 	_exit(status);
 }
 
@@ -644,10 +697,11 @@ static void lazy_pub_start(struct lazy_pub *lp)
 
 /* Relay the terminal and signals until the child exits; returns its
  * status code. */
-static int supervise(pid_t pid, int sfd, struct sh_term *t, struct lazy_pub *lp)
+static int supervise(pid_t pid, int sfd, int donefd, struct sh_term *t, struct lazy_pub *lp,
+		     bool *reported)
 {
-	enum { NPUB = SH_PUBLISH_MAX_PORTS };
-	struct pollfd pfd[1 + SH_TERM_NPOLL + NPUB];
+	enum { NPUB = SH_PUBLISH_MAX_PORTS, DONE = 1 + SH_TERM_NPOLL + NPUB };
+	struct pollfd pfd[DONE + 1];
 	size_t npub = lp->pending ? pub_hooks.nlisten : 0;
 	int status = -1;
 
@@ -656,10 +710,12 @@ static int supervise(pid_t pid, int sfd, struct sh_term *t, struct lazy_pub *lp)
 	while (status < 0) {
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		sh_term_poll_prepare(t, pfd + 1);
-		for (size_t i = 0; i < npub; i++)
+		for (size_t i = 0; i < NPUB; i++)
 			pfd[1 + SH_TERM_NPOLL + i] = (struct pollfd){
-				.fd = lp->pending ? pub_hooks.listen_fds[i] : -1, .events = POLLIN };
-		if (poll(pfd, 1 + SH_TERM_NPOLL + npub, -1) < 0) {
+				.fd = lp->pending && i < npub ? pub_hooks.listen_fds[i] : -1,
+				.events = POLLIN };
+		pfd[DONE] = (struct pollfd){ .fd = donefd, .events = POLLIN };
+		if (poll(pfd, DONE + 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break; /* cannot happen with valid fds; fall through to a blocking wait */
@@ -667,6 +723,16 @@ static int supervise(pid_t pid, int sfd, struct sh_term *t, struct lazy_pub *lp)
 		for (size_t i = 0; lp->pending && i < npub; i++)
 			if (pfd[1 + SH_TERM_NPOLL + i].revents)
 				lazy_pub_start(lp);
+		if (donefd >= 0 && pfd[DONE].revents) {
+			/* init's report (i13); EOF: it died without one, and
+			 * its own exit status says what happened */
+			unsigned char m[2];
+			if (sh_read_full(donefd, m, sizeof(m)) == (ssize_t)sizeof(m) && m[0] == 'x') {
+				status = m[1];
+				*reported = true;
+			}
+			donefd = -1;
+		}
 		struct signalfd_siginfo si;
 		while (pfd[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			int st;
@@ -756,11 +822,12 @@ static void pre_reset(void)
 {
 	sh_closep(&pre.errfd);
 	sh_closep(&pre.syncfd);
+	sh_closep(&pre.donefd);
 	sh_closep(&pre.bell);
 	if (pre.region)
 		munmap(pre.region, HANDOFF_MAX);
 	memset(&pre, 0, sizeof(pre));
-	pre.pid = pre.errfd = pre.syncfd = pre.bell = -1;
+	pre.pid = pre.errfd = pre.syncfd = pre.donefd = pre.bell = -1;
 }
 
 static void reap(pid_t pid)
@@ -834,7 +901,7 @@ static int read_record(int fd, struct sh_err *e)
 /* 1., 4., 5. of THE ORDER, before anything is known about the run. */
 int sh_sandbox_prestart(struct sh_err *e)
 {
-	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 };
+	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 }, done[2] = { -1, -1 };
 	sigset_t set, old;
 
 	sh_sandbox_prestart_cancel();
@@ -857,6 +924,10 @@ int sh_sandbox_prestart(struct sh_err *e)
 		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the handshake socket");
 		goto fail;
 	}
+	if (pipe2(done, O_CLOEXEC) < 0) {
+		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create the report pipe");
+		goto fail;
+	}
 	pre.bell = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
 	if (pre.bell < 0) {
 		sh_fail(e, SH_EXIT_SETUP, errno, "launch: cannot create an eventfd");
@@ -875,7 +946,7 @@ int sh_sandbox_prestart(struct sh_err *e)
 	pid_t pid = sh_userns_clone(sh_userns_flags(SH_NETMODE_FULL), e);
 	SH_TP("L-clone1");
 	if (pid == 0)
-		init_main(errp[1], sync[1], pre.bell, pre.region);
+		init_main(errp[1], sync[1], done[1], pre.bell, pre.region);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
 		goto fail;
@@ -890,16 +961,21 @@ int sh_sandbox_prestart(struct sh_err *e)
 	}
 	pre.errfd = errp[0];
 	pre.syncfd = sync[0];
+	pre.donefd = done[0];
 	pre.child_errfd = errp[1];
 	pre.child_syncfd = sync[1];
+	pre.child_donefd = done[1];
 	close(errp[1]);
 	close(sync[1]);
+	close(done[1]);
 	return 0;
 fail:
 	sh_closep(&errp[0]);
 	sh_closep(&errp[1]);
 	sh_closep(&sync[0]);
 	sh_closep(&sync[1]);
+	sh_closep(&done[0]);
+	sh_closep(&done[1]);
 	return pre_fail(e);
 }
 
@@ -932,7 +1008,7 @@ int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e)
 /* The prestarted init for this plan (starting and releasing it now if
  * need be): fills r's fds; returns its pid, or -1 with *e filled. */
 static pid_t take_prestart(const struct sh_plan *plan, struct run *r, int *errfd, int *syncfd,
-			   int *bell, void **region, struct sh_err *e)
+			   int *donefd, int *bell, void **region, struct sh_err *e)
 {
 	if (!pre.failed)
 		(void)sh_sandbox_prestart_net(plan->net, e); /* a failure is in pre.err */
@@ -944,9 +1020,11 @@ static pid_t take_prestart(const struct sh_plan *plan, struct run *r, int *errfd
 	pid_t pid = pre.pid;
 	*errfd = sh_take_fd(&pre.errfd);
 	*syncfd = sh_take_fd(&pre.syncfd);
+	*donefd = sh_take_fd(&pre.donefd);
 	*bell = sh_take_fd(&pre.bell);
 	r->errfd = pre.child_errfd;
 	r->syncfd = pre.child_syncfd;
+	r->donefd = pre.child_donefd;
 	*region = pre.region;
 	pre.region = NULL;
 	pre_reset();
@@ -1070,8 +1148,8 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	struct sigaction sa_pipe_old, sa_chld_old, sa;
 	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 }, sfd = -1, ret = -1;
 	void *region = NULL;
-	int bell = -1;
-	pid_t pid = -1;
+	int bell = -1, donefd = -1;
+	pid_t pid = -1, exiting = -1; /* exiting: init after its report (8) */
 	bool proxy_started = false, pub_started = false;
 	struct lazy_pub lazy = { .started = &pub_started };
 
@@ -1084,7 +1162,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	r.opts = opts;
 	r.term = &term;
 	r.launcher = getpid();
-	r.errfd = r.syncfd = -1;
+	r.errfd = r.syncfd = r.donefd = -1;
 	r.sup[0] = r.sup[1] = -1;
 	r.pubfd = -1;
 
@@ -1104,7 +1182,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	}
 	/* 1., 4.-6. with namespaces (init may exist already, waiting) */
 	if (plan->use_userns) {
-		pid = take_prestart(plan, &r, &errp[0], &sync[0], &bell, &region, e);
+		pid = take_prestart(plan, &r, &errp[0], &sync[0], &donefd, &bell, &region, e);
 		if (pid < 0)
 			return -1;
 	} else {
@@ -1232,7 +1310,11 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
 	}
 	SH_TP("L-8");
 	/* 8. */
-	ret = supervise(pid, sfd, &term, &lazy);
+	bool reported = false;
+	ret = supervise(pid, sfd, donefd, &term, &lazy, &reported);
+	/* Reported: everything inside is dead and init is exiting (i13);
+	 * it is reaped last, below, so its exit overlaps our own end. */
+	exiting = reported ? pid : -1;
 	pid = -1;
 	if (!plan->use_userns)
 		kill_orphans();
@@ -1258,12 +1340,19 @@ out:
 	sh_closep(&errp[1]);
 	sh_closep(&sync[0]);
 	sh_closep(&sync[1]);
+	sh_closep(&donefd);
 	sh_closep(&bell);
+	if (region)
+		munmap(region, HANDOFF_MAX);
+	/* The session is over and nothing inside runs: the caller's end of
+	 * it (the workdir's audit), while init's exit goes on. */
+	if (ret >= 0 && end_hook.fn)
+		ret = end_hook.fn(end_hook.ctx, ret);
+	if (exiting > 0)
+		reap(exiting);
 	sigaction(SIGPIPE, &sa_pipe_old, NULL);
 	sigaction(SIGCHLD, &sa_chld_old, NULL);
 	sigprocmask(SIG_SETMASK, &r.oldmask, NULL);
-	if (region)
-		munmap(region, HANDOFF_MAX);
 	SH_TP("L-ret");
 	return ret;
 out_noterm:
@@ -1273,6 +1362,7 @@ out_noterm:
 	}
 	sh_closep(&errp[0]);
 	sh_closep(&sync[0]);
+	sh_closep(&donefd);
 	sh_closep(&bell);
 	if (region)
 		munmap(region, HANDOFF_MAX);
