@@ -92,9 +92,9 @@ ifeq ($(shell uname -s),Darwin)
 STATIC := 0
 endif
 STATIC ?= $(if $(MUSL_CC),1,0)
-# mem.c must not have its loops turned back into memcpy calls
-$(BUILD)/src/libc/mem.o $(BUILD)/static/src/libc/mem.o: \
-	SH_CFLAGS += -fno-builtin -fno-tree-loop-distribute-patterns
+# mem.c and str.c must not have their loops turned back into calls to themselves
+$(BUILD)/src/libc/mem.o $(BUILD)/static/src/libc/mem.o $(BUILD)/src/libc/str.o \
+	$(BUILD)/static/src/libc/str.o: SH_CFLAGS += -fno-builtin -fno-tree-loop-distribute-patterns
 
 ifeq ($(STATIC),1)
 SOBJ := $(BUILD)/static

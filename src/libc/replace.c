@@ -13,6 +13,7 @@
 
 #include "libc/alloc.h"
 #include "libc/mem.h"
+#include "libc/str.h"
 
 size_t malloc_usable_size(void *p);
 void *memalign(size_t align, size_t n);
@@ -88,3 +89,30 @@ int open(const char *path, int flags, ...)
 	}
 	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
+
+#ifdef SH_HAVE_FAST_STR
+size_t strlen(const char *s)
+{
+	return sh_strlen(s);
+}
+
+void *memchr(const void *s, int c, size_t n)
+{
+	return sh_memchr(s, c, n);
+}
+
+int strcmp(const char *a, const char *b)
+{
+	return sh_strcmp(a, b);
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	return sh_strncmp(a, b, n);
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	return sh_memcmp(a, b, n);
+}
+#endif

@@ -4,14 +4,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "libc/alloc.h"
 #include "libc/mem.h"
+#include "libc/str.h"
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
 {
@@ -247,3 +250,90 @@ TEST(mem_copies_every_length_offset_and_overlap)
 		}
 	CHECK(ok);
 }
+
+#ifdef SH_HAVE_FAST_STR
+static int sgn(int x)
+{
+	return (x > 0) - (x < 0);
+}
+
+static int ref_strcmp(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i] != b[i] || !a[i])
+			return a[i] - b[i];
+	}
+	return 0;
+}
+
+/* Two pages, the second inaccessible: strings that end right at the
+ * boundary show that nothing reads a byte it must not. */
+static unsigned char *guarded(void)
+{
+	unsigned char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED || mprotect(m + 4096, 4096, PROT_NONE) != 0)
+		return NULL;
+	return m;
+}
+
+TEST(str_functions_match_byte_by_byte_at_every_length_and_boundary)
+{
+	unsigned char *g = guarded(), *h = guarded();
+	if (!CHECK(g && h))
+		return;
+	bool ok = true;
+	uint32_t r = 7;
+	for (size_t len = 0; len <= 80 && ok; len++)
+		for (size_t end = 0; end < 2 && ok; end++) /* 0: at the page end; 1: mid-page */
+			for (size_t al = 0; al < 16 && ok; al++) {
+				/* a string of len bytes + NUL, ending at the boundary or not */
+				size_t off = end == 0 ? 4096 - (len + 1) : 1000 + al;
+				unsigned char *a = g + off, *b = h + (end == 0 ? 4096 - (len + 1) : 2000 + 15 - al);
+				for (size_t i = 0; i < len; i++) {
+					r = r * 1103515245 + 12345;
+					a[i] = (unsigned char)(1 + (r >> 16) % 255);
+				}
+				a[len] = 0;
+				memcpy(b, a, len + 1);
+				ok = sh_strlen((char *)a) == len;
+				ok = ok && sh_strcmp((char *)a, (char *)b) == 0;
+				ok = ok && sh_memcmp(a, b, len) == 0;
+				for (size_t k = 0; k <= len + 1 && ok; k++)
+					ok = sh_strncmp((char *)a, (char *)b, k) == 0;
+				/* a difference at each position, both signs */
+				for (size_t d = 0; d < len && ok; d++) {
+					unsigned char keep = b[d];
+					b[d] = (unsigned char)(keep ^ 0x80);
+					if (!b[d])
+						b[d] = 1;
+					int want = sgn(ref_strcmp(a, b, len + 1));
+					ok = sgn(sh_strcmp((char *)a, (char *)b)) == want &&
+					     sgn(sh_strcmp((char *)b, (char *)a)) == -want &&
+					     sgn(sh_memcmp(a, b, len)) == want &&
+					     sgn(sh_strncmp((char *)a, (char *)b, d + 1)) == want &&
+					     sh_strncmp((char *)a, (char *)b, d) == 0;
+					b[d] = keep;
+				}
+				/* a shorter b */
+				if (len) {
+					b[len - 1] = 0;
+					ok = ok && sh_strcmp((char *)a, (char *)b) > 0 &&
+					     sh_strncmp((char *)b, (char *)a, len + 5) < 0;
+					b[len - 1] = a[len - 1];
+				}
+				/* memchr: every byte of the string, the NUL, an absent byte, short n */
+				for (size_t i = 0; i < len && ok; i++) {
+					ok = sh_memchr(a, a[i], len) == memchr(a, a[i], len) &&
+					     sh_memchr(a, a[i], i) == memchr(a, a[i], i) &&
+					     sh_memchr(a + i, a[i], len - i) == a + i;
+				}
+				ok = ok && sh_memchr(a, 0, len + 1) == a + len && sh_memchr(a, 0, len) == NULL;
+				if (!ok)
+					printf("#   len %zu end %zu align %zu\n", len, end, al);
+			}
+	CHECK(ok);
+	CHECK(sh_memchr(g, 'x', 0) == NULL);
+	munmap(g, 8192);
+	munmap(h, 8192);
+}
+#endif
