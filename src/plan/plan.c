@@ -238,10 +238,11 @@ static bool strictly_under(const char *path, const char *dir)
  * directories); otherwise a ".." makes the path unusable (NULL). */
 static char *norm_path(const char *s, bool allow_dotdot)
 {
-	struct sh_buf b = { 0 };
-
 	if (!s || s[0] != '/')
 		return NULL;
+	/* never longer than s (plus "/" for an empty result) */
+	char *out = sh_xmalloc(strlen(s) + 2);
+	size_t len = 0;
 	while (*s) {
 		const char *e;
 		size_t n;
@@ -256,24 +257,24 @@ static char *norm_path(const char *s, bool allow_dotdot)
 			/* skip */
 		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
 			if (!allow_dotdot) {
-				sh_buf_free(&b);
+				free(out);
 				return NULL;
 			}
-			while (b.len > 0 && b.data[b.len - 1] != '/')
-				b.len--;
-			if (b.len > 0)
-				b.len--;
-			if (b.data)
-				b.data[b.len] = '\0';
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
 		} else {
-			sh_buf_putc(&b, '/');
-			sh_buf_append(&b, s, n);
+			out[len++] = '/';
+			memcpy(out + len, s, n);
+			len += n;
 		}
 		s += n;
 	}
-	if (b.len == 0)
-		sh_buf_putc(&b, '/');
-	return sh_buf_take(&b);
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return out;
 }
 
 static char *path_join(const char *dir, const char *name)
@@ -810,20 +811,23 @@ restart:
 		/* prefix p[0..end) is the path up to the next component */
 		size_t end = i;
 		const struct lst *l;
-		char *pre;
 
 		if (p[1] == '\0')
 			break; /* "/" */
 		while (p[end] && p[end] != '/')
 			end++;
-		pre = sh_xstrndup(p, end);
-		l = lstat_cached(b, pre);
-		if (l->err) {
-			free(pre);
+		/* p[0..end), looked up in place: most components are found
+		 * in the cache, and a copy is made only for a symlink */
+		char save = p[end];
+		p[end] = '\0';
+		l = lstat_cached(b, p);
+		if (l->err || !S_ISLNK(l->mode))
+			p[end] = save;
+		if (l->err)
 			break; /* missing from here on */
-		}
 		if (S_ISLNK(l->mode)) {
-			char *t, *np;
+			char *pre = sh_xstrdup(p), *t, *np;
+			p[end] = save;
 
 			add_cand(b, pre); /* the link itself: a SYMLINK entry if visible */
 			if (!trusted_link(b, pre, l) || hops++ >= MAX_LINK_HOPS ||
@@ -850,7 +854,6 @@ restart:
 			}
 			goto restart;
 		}
-		free(pre);
 		if (!p[end])
 			break;
 		if (!S_ISDIR(l->mode))
