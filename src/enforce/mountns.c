@@ -55,6 +55,9 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
+#ifndef SYS_open_tree_attr
+#define SYS_open_tree_attr 467
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -121,6 +124,21 @@ static int sys_open_tree(int dfd, const char *path, unsigned flags)
 	if (force_legacy)
 		return errno = ENOSYS, -1;
 	return (int)syscall(SYS_open_tree, dfd, path, flags);
+}
+
+/* open_tree(OPEN_TREE_CLONE) and mount_setattr() in one call (6.15+);
+ * -1 with errno ENOSYS when this kernel has no such call (then it is not
+ * tried again). */
+static int sys_open_tree_attr(int dfd, unsigned flags, uint64_t set)
+{
+	static bool missing;
+	if (force_legacy || missing)
+		return errno = ENOSYS, -1;
+	struct sh_mount_attr a = { .attr_set = set };
+	int fd = (int)syscall(SYS_open_tree_attr, dfd, "", flags, &a, sizeof(a));
+	if (fd < 0 && errno == ENOSYS)
+		missing = true;
+	return fd;
 }
 
 static int sys_move_mount(int from, int to)
@@ -401,8 +419,11 @@ static void dir_mounted(struct ctx *c, const char *path)
 /* The mount point for path in the new view (created in our own tmpfs when
  * missing, as walk() does), by the remembered directory when path is in it:
  * one syscall or two instead of walk()'s dozen. */
-static int mount_point(struct ctx *c, const char *path, enum walk_mode mode)
+/* *fresh: the mount point was just created here, as the mode asks (its
+ * type needs no check). */
+static int mount_point_ex(struct ctx *c, const char *path, enum walk_mode mode, bool *fresh)
 {
+	*fresh = false;
 	const char *slash = strrchr(path, '/');
 	const char *leaf = slash ? slash + 1 : "";
 	size_t dn = slash ? (size_t)(slash - path) : 0;
@@ -411,12 +432,16 @@ static int mount_point(struct ctx *c, const char *path, enum walk_mode mode)
 		if (mode == W_FILE) {
 			int fd = openat(c->dir_fd, leaf,
 					O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-			if (fd >= 0)
+			if (fd >= 0) {
+				*fresh = true;
 				return fd;
+			}
 		} else if (mkdirat(c->dir_fd, leaf, 0755) == 0) {
 			int fd = open_comp(c->dir_fd, leaf);
-			if (fd >= 0)
+			if (fd >= 0) {
+				*fresh = true; /* open_comp opens no symlink: what we made */
 				return fd;
+			}
 			return fail(c, errno, "cannot open '%s'", path);
 		}
 		if (errno != EEXIST)
@@ -444,6 +469,12 @@ static int mount_point(struct ctx *c, const char *path, enum walk_mode mode)
 	c->dir_fd = d;
 	c->dir_path = sh_xstrndup(path, dn);
 	return fd;
+}
+
+static int mount_point(struct ctx *c, const char *path, enum walk_mode mode)
+{
+	bool fresh;
+	return mount_point_ex(c, path, mode, &fresh);
 }
 
 static int check_type(struct ctx *c, int fd, bool want_dir, const char *path, const char *what)
@@ -510,8 +541,13 @@ static int bind_at(struct ctx *c, int src, int tgt, bool recursive, unsigned att
 		   const char *path)
 {
 	unsigned rec = recursive ? AT_RECURSIVE : 0;
-	int t SH_AUTOCLOSE = sys_open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-					   AT_EMPTY_PATH | rec);
+	unsigned clone = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec;
+	int t SH_AUTOCLOSE = attrs ? sys_open_tree_attr(src, clone, attrs) : -1;
+	bool attrs_done = t >= 0;
+	if (t < 0 && attrs && errno != ENOSYS)
+		return fail(c, errno, "cannot clone '%s'", path);
+	if (t < 0)
+		t = sys_open_tree(src, "", clone);
 	if (t < 0 && errno == ENOSYS) {
 		/* Before 5.2.  Non-recursive flags only: the classic API cannot
 		 * change a whole tree at once. */
@@ -530,7 +566,7 @@ static int bind_at(struct ctx *c, int src, int tgt, bool recursive, unsigned att
 	if (t < 0)
 		return fail(c, errno, "cannot clone '%s'", path);
 	bool late = false;
-	if (attrs && sys_mount_setattr(t, rec, attrs) < 0) {
+	if (attrs && !attrs_done && sys_mount_setattr(t, rec, attrs) < 0) {
 		if (errno != ENOSYS)
 			return fail(c, errno, "cannot set the attributes of '%s'", path);
 		late = true; /* 5.2 .. 5.11: remount after attaching */
@@ -789,15 +825,25 @@ static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
 	switch (m->kind) {
 	case SH_MNT_BIND: {
 		int src SH_AUTOCLOSE = walk(c, c->hostroot, m->path, W_EXISTING);
-		if (src < 0 || check_type(c, src, m->is_dir, m->path, "bind source") < 0)
+		if (src < 0)
 			return -1;
-		int tgt SH_AUTOCLOSE = mount_point(c, m->path, m->is_dir ? W_DIR : W_FILE);
-		if (tgt < 0 || check_type(c, tgt, m->is_dir, m->path, "mount point") < 0)
+		bool fresh;
+		int tgt SH_AUTOCLOSE = mount_point_ex(c, m->path, m->is_dir ? W_DIR : W_FILE, &fresh);
+		if (tgt < 0 || (!fresh && check_type(c, tgt, m->is_dir, m->path, "mount point") < 0))
 			return -1;
+		/* The source's type is the kernel's to check (a directory never
+		 * goes onto a file, nor a file onto a directory: EINVAL, or
+		 * ENOTDIR on older kernels); we only word the error. */
 		int t SH_AUTOCLOSE = bind_at(c, src, tgt, true,
 					     nsd | (m->writable ? 0 : MOUNT_ATTR_RDONLY), m->path);
-		if (t < 0)
+		if (t < 0) {
+			struct sh_err first = *c->e;
+			if ((first.errnum == EINVAL || first.errnum == ENOTDIR || first.errnum == EISDIR) &&
+			    check_type(c, src, m->is_dir, m->path, "bind source") < 0)
+				return -1; /* the source changed since the plan: that message */
+			*c->e = first;
 			return -1;
+		}
 		set_top(c, m->path, &t);
 		return 0;
 	}

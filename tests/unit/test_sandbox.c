@@ -613,6 +613,37 @@ TEST_FORK(sandbox_planted_symlink_aborts)
 	free(ssh);
 }
 
+/* A bind source whose type changed since the plan (a file where the plan has
+ * a directory, or the reverse) is refused, and the message says so. */
+TEST_FORK(sandbox_bind_source_of_the_wrong_type_refused)
+{
+	struct sh_plan p;
+	struct sh_err e;
+	if (!need_sandbox(true))
+		return;
+	char *work = t_mkdtemp();
+	char *dir = path_in(work, "was-a-file"), *file = path_in(work, "was-a-dir");
+	CHECK(mkdir(dir, 0755) == 0);
+	t_write_file(file, "x\n");
+	base_plan(&p, SH_NETMODE_NONE, "exit 0");
+	sh_plan_add_mount(&p, SH_MNT_BIND, dir, false, false, NULL);
+	CHECK_INT(run(&p, &e), ==, -1);
+	CHECK_INT(e.exit_code, ==, 125);
+	CHECK_CONTAINS(e.msg, "changed since the plan");
+	CHECK_CONTAINS(e.msg, dir);
+	sh_plan_free(&p);
+	base_plan(&p, SH_NETMODE_NONE, "exit 0");
+	sh_plan_add_mount(&p, SH_MNT_BIND, file, false, true, NULL);
+	CHECK_INT(run(&p, &e), ==, -1);
+	CHECK_INT(e.exit_code, ==, 125);
+	CHECK_CONTAINS(e.msg, "changed since the plan");
+	sh_plan_free(&p);
+	t_rmtree(work);
+	free(dir);
+	free(file);
+	free(work);
+}
+
 TEST_FORK(sandbox_never_creates_on_host)
 {
 	struct sh_plan p;
