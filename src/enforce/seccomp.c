@@ -414,7 +414,8 @@ int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, 
  * exactly what the head as a filter of its own plus the main filter would
  * (tests/unit/test_seccomp.c checks this call by call). */
 
-enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_ARG0, L_N = L_ARG0 + 6 };
+enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_ARG0,
+       L_TREE = L_ARG0 + 6, L_N = L_TREE + 32 };
 #define HEAD_MAX 96
 
 struct head {
@@ -422,6 +423,7 @@ struct head {
 	unsigned char jt[HEAD_MAX], jf[HEAD_MAX];
 	int label[L_N];
 	unsigned n;
+	int ntree; /* labels L_TREE.. used by emit_tree */
 };
 
 static void op(struct head *h, uint16_t code, uint32_t k, int jt, int jf)
@@ -439,6 +441,38 @@ static void here(struct head *h, int l)
 	h->label[l] = (int)h->n;
 }
 
+/* The special numbers, sorted, each with where it goes. */
+struct special {
+	uint32_t nr;
+	int to;
+};
+
+/* A binary search over sp[lo..hi) on the number in A, the rest to L_MAIN.
+ * The kernel emulates the filter once per syscall number when it is loaded
+ * (its cache of calls always allowed): a short path for every number keeps
+ * that, and each call, cheap. */
+static void emit_tree(struct head *h, const struct special *sp, size_t lo, size_t hi)
+{
+	if (hi - lo <= 3 || h->ntree >= L_N - L_TREE) {
+		for (size_t i = lo; i < hi; i++)
+			op(h, BPF_JMP | BPF_JEQ | BPF_K, sp[i].nr, sp[i].to, L_NEXT);
+		op(h, BPF_JMP | BPF_JA, 0, L_MAIN, 0);
+		return;
+	}
+	size_t mid = lo + (hi - lo) / 2;
+	int right = L_TREE + h->ntree++;
+	op(h, BPF_JMP | BPF_JGE | BPF_K, sp[mid].nr, right, L_NEXT);
+	emit_tree(h, sp, lo, mid);
+	here(h, right);
+	emit_tree(h, sp, mid, hi);
+}
+
+static int special_cmp(const void *a, const void *b)
+{
+	const struct special *x = a, *y = b;
+	return x->nr < y->nr ? -1 : x->nr > y->nr;
+}
+
 #define LD(off) op(h, BPF_LD | BPF_W | BPF_ABS, (uint32_t)(off), 0, 0)
 #define JEQ(k, t, f) op(h, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(k), t, f)
 #define RET(k) op(h, BPF_RET | BPF_K, (uint32_t)(k), 0, 0)
@@ -453,23 +487,27 @@ static int build_head(struct head *h, bool notify, struct sh_err *e)
 #ifdef __x86_64__
 	op(h, BPF_JMP | BPF_JGE | BPF_K, 0x40000000U, L_MAIN, L_NEXT); /* x32: killed there */
 #endif
+	struct special sp[40];
+	size_t nsp = 0;
 #ifdef SH_LAST_REVIEWED_NR
 	op(h, BPF_JMP | BPF_JGT | BPF_K, SH_LAST_REVIEWED_NR, L_ENOSYS, L_NEXT);
-	JEQ(__NR_personality, L_PERS, L_NEXT);
+	sp[nsp++] = (struct special){ __NR_personality, L_PERS };
 #endif
 	if (notify) {
 		const struct sh_supervise_call *calls;
 		size_t n = sh_supervise_calls(&calls);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && nsp < sizeof(sp) / sizeof(sp[0]); i++) {
 			if (calls[i].flags_arg < 0) {
-				JEQ(calls[i].nr, L_NOTIFY, L_NEXT);
+				sp[nsp++] = (struct special){ (uint32_t)calls[i].nr, L_NOTIFY };
 			} else if (calls[i].flags_arg < 6) {
-				JEQ(calls[i].nr, L_ARG0 + calls[i].flags_arg, L_NEXT);
+				sp[nsp++] = (struct special){ (uint32_t)calls[i].nr,
+							      L_ARG0 + calls[i].flags_arg };
 				uses_arg[calls[i].flags_arg] = true;
 			}
 		}
 	}
-	op(h, BPF_JMP | BPF_JA, 0, L_MAIN, 0);
+	qsort(sp, nsp, sizeof(sp[0]), special_cmp);
+	emit_tree(h, sp, 0, nsp);
 #ifdef SH_LAST_REVIEWED_NR
 	here(h, L_PERS);
 	LD(ARG_HI(0));

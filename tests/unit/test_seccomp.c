@@ -634,6 +634,54 @@ TEST(seccomp_hot_calls_are_constant_allow)
 #endif
 }
 
+/* The kernel emulates the filter for every syscall number when it is loaded
+ * (its action cache), and runs it for every call the cache cannot answer:
+ * the head before libseccomp's program stays short for every number. */
+TEST(seccomp_head_path_is_short_for_every_number)
+{
+#ifndef T_ARCH
+	SKIP("x86_64 and aarch64 only");
+#else
+	struct sh_err e = { 0 };
+	struct sh_seccomp_config c = { .net = SH_NETMODE_NONE, .notify = true };
+	struct sock_filter *f = NULL;
+	const struct sock_filter *mf = NULL;
+	const char *pfc = NULL;
+	size_t n = 0, mn = 0, worst = 0;
+	if (!CHECK(sh_seccomp_program(&c, &f, &n, &e) == 0) ||
+	    !CHECK(sh_seccomp_main_program(SH_NETMODE_NONE, &mf, &mn, &pfc, &e) == 0))
+		return;
+	size_t head = n - mn;
+	for (uint32_t nr = 0; nr < 470; nr++) {
+		size_t pc = 0, steps = 0;
+		uint32_t a = 0;
+		struct seccomp_data d = { .nr = (int)nr, .arch = T_ARCH };
+		/* the head only loads arch and nr on the way to the main program */
+		while (pc < head && steps < 1000) {
+			const struct sock_filter *i = &f[pc++];
+			steps++;
+			if (i->code == (BPF_LD | BPF_W | BPF_ABS))
+				memcpy(&a, (const char *)&d + i->k, 4);
+			else if (i->code == (BPF_JMP | BPF_JA))
+				pc += i->k;
+			else if (i->code == (BPF_JMP | BPF_JEQ | BPF_K))
+				pc += a == i->k ? i->jt : i->jf;
+			else if (i->code == (BPF_JMP | BPF_JGE | BPF_K))
+				pc += a >= i->k ? i->jt : i->jf;
+			else if (i->code == (BPF_JMP | BPF_JGT | BPF_K))
+				pc += a > i->k ? i->jt : i->jf;
+			else
+				break; /* a special call's own checks: not the common path */
+		}
+		if (steps > worst)
+			worst = steps;
+	}
+	free(f);
+	if (!CHECK(worst <= 16)) /* a linear head took 24 */
+		printf("#   longest path through the head: %zu instructions\n", worst);
+#endif
+}
+
 /* With a listener, a creating call waits for init; here nobody answers, so
  * closing the listener fails it with ENOSYS, while other calls go on. */
 TEST_FORK(seccomp_notify_sends_creations_to_the_listener)
