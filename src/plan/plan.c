@@ -125,6 +125,7 @@ struct dec {
 struct smap {
 	char **keys;
 	size_t *vals;
+	uint64_t *hashes; /* of keys[i]: compared before the strings */
 	size_t cap, n;
 };
 
@@ -137,11 +138,11 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-static size_t smap_slot(const struct smap *m, const char *k)
+static size_t smap_slot(const struct smap *m, const char *k, uint64_t h)
 {
-	size_t i = (size_t)hash_str(k) & (m->cap - 1);
+	size_t i = (size_t)h & (m->cap - 1);
 
-	while (m->keys[i] && strcmp(m->keys[i], k) != 0)
+	while (m->keys[i] && (m->hashes[i] != h || strcmp(m->keys[i], k) != 0))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
@@ -152,7 +153,7 @@ static bool smap_get(const struct smap *m, const char *k, size_t *v)
 
 	if (!m->cap)
 		return false;
-	i = smap_slot(m, k);
+	i = smap_slot(m, k, hash_str(k));
 	if (!m->keys[i])
 		return false;
 	if (v)
@@ -163,27 +164,33 @@ static bool smap_get(const struct smap *m, const char *k, size_t *v)
 static void smap_put(struct smap *m, const char *k, size_t v)
 {
 	size_t i;
+	uint64_t h = hash_str(k);
 
 	if ((m->n + 1) * 2 > m->cap) {
+		/* A plan has a few hundred paths: start there. */
 		struct smap big = { 0 };
-		big.cap = m->cap ? m->cap * 2 : 64;
+		big.cap = m->cap ? m->cap * 2 : 512;
 		big.keys = sh_xcalloc(big.cap, sizeof(char *));
 		big.vals = sh_xcalloc(big.cap, sizeof(size_t));
+		big.hashes = sh_xcalloc(big.cap, sizeof(uint64_t));
 		for (size_t j = 0; j < m->cap; j++) {
 			if (!m->keys[j])
 				continue;
-			i = smap_slot(&big, m->keys[j]);
+			i = smap_slot(&big, m->keys[j], m->hashes[j]);
 			big.keys[i] = m->keys[j];
 			big.vals[i] = m->vals[j];
+			big.hashes[i] = m->hashes[j];
 		}
 		big.n = m->n;
 		free(m->keys);
 		free(m->vals);
+		free(m->hashes);
 		*m = big;
 	}
-	i = smap_slot(m, k);
+	i = smap_slot(m, k, h);
 	if (!m->keys[i]) {
 		m->keys[i] = sh_xstrdup(k);
+		m->hashes[i] = h;
 		m->n++;
 	}
 	m->vals[i] = v;
@@ -195,6 +202,7 @@ static void smap_free(struct smap *m)
 		free(m->keys[i]);
 	free(m->keys);
 	free(m->vals);
+	free(m->hashes);
 	memset(m, 0, sizeof(*m));
 }
 
