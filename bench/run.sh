@@ -196,15 +196,20 @@ if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
 		(cd "$BENCH/repo" && hyperfine -N --style none --warmup 3 --runs 10 \
 			--export-json "$BENCH/json/git-$r.json" "$a" "$b") >/dev/null 2>"$BENCH/git.err" ||
 			{ cat "$BENCH/git.err" >&2; die "git workload failed"; }
-		# The agent's view: one session, many git commands inside it
-		# (hyperfine itself runs in the sandbox; its JSON comes back on
-		# stdout, so nothing is written into the repository).
+	done
+	# The agent's view: one session, many git commands inside it
+	# (hyperfine itself runs in the sandbox; its JSON comes back on
+	# stdout, so nothing is written into the repository).  Short rounds,
+	# alternating which side goes first; the report takes the median of
+	# the per-round ratios (a paired estimate: the machine's drift between
+	# rounds cancels out).
+	for r in $(seq "${SH_BENCH_GIT_ROUNDS:-10}"); do
 		echo "bench: git status inside one session, round $r"
 		# (through a pipe: the sandbox cannot reopen a host file as /dev/stdout)
-		ins() { (cd "$BENCH/repo" && $SH -- hyperfine -N --style none --warmup 3 --runs 20 \
+		ins() { (cd "$BENCH/repo" && $SH -- hyperfine -N --style none --warmup 3 --runs 12 \
 			--export-json /dev/stdout "git status" 2>"$BENCH/git.err") |
 			cat >"$BENCH/json/gitsess-in-$r.json" && [ -s "$BENCH/json/gitsess-in-$r.json" ]; }
-		outs() { (cd "$BENCH/repo" && hyperfine -N --style none --warmup 3 --runs 20 \
+		outs() { (cd "$BENCH/repo" && hyperfine -N --style none --warmup 3 --runs 12 \
 			--export-json /dev/stdout "git status") >"$BENCH/json/gitsess-out-$r.json" \
 			2>"$BENCH/git.err"; }
 		if [ $((r % 2)) = 1 ]; then outs && ins; else ins && outs; fi ||
