@@ -103,8 +103,53 @@ startup() {
 		set -- "$@" "firejail --quiet --noprofile /bin/true"
 		names="$names firejail"
 	fi
-	(cd "$wd" && hyperfine -N --style none --warmup 30 --runs "$RUNS" --export-json "$out" "$@") \
-		>/dev/null 2>"$out.err" || { cat "$out.err" >&2; return 1; }
+	# In ROUNDS short rounds, the order reversed every other round: the
+	# report takes each round's ratio and then their median, so load that
+	# comes and goes on a shared machine does not fall on one command.
+	rounds=${SH_BENCH_ROUNDS:-10}
+	per=$(( (RUNS + rounds - 1) / rounds ))
+	r=1
+	while [ "$r" -le "$rounds" ]; do
+		if [ $((r % 2)) = 0 ]; then
+			rev=""
+			for c in "$@"; do rev="$c
+$rev"; done
+			# (one command per line; IFS splits only at newlines)
+			oldifs=$IFS
+			IFS='
+'
+			set -- $rev
+			IFS=$oldifs
+		fi
+		(cd "$wd" && hyperfine -N --style none --warmup 5 --runs "$per" \
+			--export-json "$out.r$r" "$@") >/dev/null 2>"$out.err" ||
+			{ cat "$out.err" >&2; return 1; }
+		if [ $((r % 2)) = 0 ]; then # back to the first order
+			rev=""
+			for c in "$@"; do rev="$c
+$rev"; done
+			oldifs=$IFS
+			IFS='
+'
+			set -- $rev
+			IFS=$oldifs
+		fi
+		r=$((r + 1))
+	done
+	# One file: every command's times pooled, and per round.
+	python3 - "$out" "$rounds" "$@" <<'PY' || return 1
+import json, sys
+out, rounds, cmds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+res = {c: {"command": c, "times": [], "round_times": []} for c in cmds}
+for r in range(1, rounds + 1):
+    with open("%s.r%d" % (out, r)) as f:
+        for x in json.load(f)["results"]:
+            res[x["command"]]["times"].extend(x["times"])
+            res[x["command"]]["round_times"].append(x["times"])
+with open(out, "w") as f:
+    json.dump({"results": [res[c] for c in cmds]}, f)
+PY
+	rm -f "$out".r*
 	echo "$names" >"$out.names"
 }
 

@@ -94,18 +94,31 @@ def startup_table(who, path):
     with open(path + ".names") as f:
         names = f.read().split()
     med = {names[i]: median_ms(r) for i, r in enumerate(res)}
+    rounds = {names[i]: r.get("round_times") for i, r in enumerate(res)}
     bare = med["bare"]
     rows = []
+
+    def paired(name, base):
+        # median over the rounds of that round's ratio (drift cancels out)
+        if not all(rounds.get(k) for k in (name, base, "bare")):
+            return (med[name] - bare) / (med[base] - bare)
+        rs = []
+        for t, b, z in zip(rounds[name], rounds[base], rounds["bare"]):
+            mt, mb, mz = statistics.median(t), statistics.median(b), statistics.median(z)
+            if mb > mz:
+                rs.append((mt - mz) / (mb - mz))
+        return statistics.median(rs) if rs else (med[name] - bare) / (med[base] - bare)
+
     for name in names:
         over = med[name] - bare
         ratio = mini = ""
         if name.startswith("safehouse") and "bwrap" in med and med["bwrap"] > bare:
-            r = over / (med["bwrap"] - bare)
+            r = paired(name, "bwrap")
             # the target is the default policy's; other rows are for reference
             ratio = "%.2f %s" % (r, ("PASS" if r <= RATIO_TARGET else "FAIL")
                                  if name == "safehouse" else "(reference)")
         if name.startswith("safehouse") and med.get("bwrap-minimal", 0) > bare:
-            mini = "%.2f" % (over / (med["bwrap-minimal"] - bare))
+            mini = "%.2f" % paired(name, "bwrap-minimal")
         rows.append((who, name, med[name], over if name != "bare" else None, ratio, mini))
     return rows
 
@@ -204,10 +217,12 @@ def report(args):
               "ratios from one run; absolute times drift between runs."
               % (datetime.date.today().isoformat(), version or "safehouse", machine()))
     md.append("")
-    md.append("Start-up, `-- /bin/true`, median of the runs (hyperfine -N); `safehouse` runs "
+    md.append("Start-up, `-- /bin/true`, median of the runs (hyperfine -N, in rounds (ten by default), the "
+              "order of the commands reversed every other round); `safehouse` runs "
               "the default codex policy with `--network=none` (a copy of `/bin/true` named "
               "`codex`). Ratio = "
-              "(safehouse − bare) / (bubblewrap − bare); target ≤ %.1f. `bwrap` is given "
+              "(safehouse − bare) / (bubblewrap − bare), the median over the rounds of each "
+              "round's ratio; target ≤ %.1f. `bwrap` is given "
               "the agent-like view safehouse builds for the same workdir (the same binds, "
               "directories, symlinks and masks, from `--print-plan`); `bwrap-minimal` is "
               "a light view (system read-only, a few `/etc` files, private `/tmp` and "
