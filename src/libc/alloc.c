@@ -126,7 +126,14 @@ static void *small_alloc(unsigned c)
 	size_t block = HDR + class_size[c];
 	if ((size_t)(heap.end - heap.cur) < block) {
 		size_t len = block * 4 > CHUNK ? block * 4 : CHUNK;
-		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* The first chunk is mapped populated: the launcher uses most
+		 * of it, and one populating call costs less than a page fault
+		 * per page. */
+		static int first = 1;
+		int pop = first ? MAP_POPULATE : 0;
+		first = 0;
+		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | pop, -1,
+			       0);
 		if (m == MAP_FAILED) {
 			errno = ENOMEM;
 			return NULL;
