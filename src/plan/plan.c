@@ -1636,8 +1636,10 @@ int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
 			if (m->target)
 				o->target = sh_xstrdup(m->target);
 		}
+	SH_TP("P-out");
 	bld_free(&b);
 	sh_plan_notes_free(&local);
+	SH_TP("P-freed");
 	return 0;
 }
 
