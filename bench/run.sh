@@ -108,34 +108,29 @@ startup() {
 	# comes and goes on a shared machine does not fall on one command.
 	rounds=${SH_BENCH_ROUNDS:-10}
 	per=$(( (RUNS + rounds - 1) / rounds ))
+	# the commands one per line, in both orders (IFS splits at newlines only)
+	fwd="" rev=""
+	for c in "$@"; do fwd="$fwd$c
+" rev="$c
+$rev"; done
+	oldifs=$IFS
+	set -f # the split below must not glob
 	r=1
 	while [ "$r" -le "$rounds" ]; do
-		if [ $((r % 2)) = 0 ]; then
-			rev=""
-			for c in "$@"; do rev="$c
-$rev"; done
-			# (one command per line; IFS splits only at newlines)
-			oldifs=$IFS
-			IFS='
+		IFS='
 '
-			set -- $rev
-			IFS=$oldifs
-		fi
+		if [ $((r % 2)) = 0 ]; then set -- $rev; else set -- $fwd; fi
+		IFS=$oldifs
 		(cd "$wd" && hyperfine -N --style none --warmup 5 --runs "$per" \
 			--export-json "$out.r$r" "$@") >/dev/null 2>"$out.err" ||
 			{ cat "$out.err" >&2; return 1; }
-		if [ $((r % 2)) = 0 ]; then # back to the first order
-			rev=""
-			for c in "$@"; do rev="$c
-$rev"; done
-			oldifs=$IFS
-			IFS='
-'
-			set -- $rev
-			IFS=$oldifs
-		fi
 		r=$((r + 1))
 	done
+	IFS='
+'
+	set -- $fwd
+	IFS=$oldifs
+	set +f
 	# One file: every command's times pooled, and per round.
 	python3 - "$out" "$rounds" "$@" <<'PY' || return 1
 import json, sys

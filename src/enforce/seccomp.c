@@ -65,7 +65,6 @@
  * programs it generated and prints the descriptions it exported, so the
  * binary does not link libseccomp. */
 #ifdef SH_SECCOMP_GENERATOR
-#define SH_SECCOMP_BUILDER 1
 #include <seccomp.h>
 #endif
 
@@ -87,7 +86,7 @@
 #endif
 #endif
 
-#ifdef SH_SECCOMP_BUILDER
+#ifdef SH_SECCOMP_GENERATOR
 struct sh_deny {
 	const char *name;
 	int fallback_nr; /* used when libseccomp does not know the name; 0: none */
@@ -342,9 +341,7 @@ fail:
 	return NULL;
 }
 
-#endif /* SH_SECCOMP_BUILDER */
-
-#ifndef SH_SECCOMP_GENERATOR
+#else /* the launcher */
 #ifndef SH_SECCOMP_PREBUILT
 #error "seccomp.c needs the build-time programs (-DSH_SECCOMP_PREBUILT, build/gen)"
 #endif
