@@ -1124,7 +1124,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   6b. (pty inside) receive the pty master from init, configure it
  *   7. read the status pipe to EOF (= execve succeeded) or an error record
  *   8. relay pty and signals (and start a pending forwarder) (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
- *      forwards them), wait for init, return its status
+ *      forwards them) until init reports the status (or exits); restore the
+ *      terminal, run the end hook, reap init, return the status
  * Init (pid 1, see init_main):
  *   i1 PR_SET_PDEATHSIG(SIGKILL)  i1b close inherited fds  i2 handshake  i3 SIGPIPE ignored
  *   i4 (private network) unshare(CLONE_NEWNET), lo up, socket factory
@@ -1134,7 +1135,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   i8b (filtered) listener on 127.0.0.1:proxy_port, sent to the launcher
  *   i9 mount view + pivot_root  i9b pty from /dev/pts/ptmx, master to the
  *   launcher  i10 drop its capabilities
- *   i11 fork the command, then reap/forward until it exits
+ *   i11 fork the command, then reap/forward until it exits  i12 kill and reap
+ *   everything else inside  i13 report the status to the launcher, exit
  * Command (see command_main):
  *   c1 setsid + TIOCSCTTY on the pty slave  c2 chdir(cwd)  c3 drop caps
  *   c4 PR_SET_NO_NEW_PRIVS  c5 Landlock  c6 close_range(3, ~0U, CLOEXEC)
