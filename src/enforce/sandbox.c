@@ -40,6 +40,7 @@
 #include "enforce/supervise.h"
 #include "enforce/limits.h"
 #include "enforce/userns.h"
+#include "libc/alloc.h"
 #include "proxy/proxy.h"
 #include "util/arena.h"
 #include "util/fdio.h"
@@ -950,6 +951,10 @@ int sh_sandbox_prestart(struct sh_err *e)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
 		goto fail;
+	/* Our heap pages are now shared copy-on-write with init: what we
+	 * allocate from here (the configuration, the plan) comes from fresh
+	 * pages, not a fault and a copy per page (static build; else a no-op). */
+	sh_mem_after_fork();
 	pre.pid = pid;
 	if (pre.have_mask) { /* init runs beside us, not queued behind us */
 		cpu_set_t other = pre.mask;

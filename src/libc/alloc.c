@@ -85,6 +85,27 @@ static struct hdr *hdr_of(const void *p)
 	return (struct hdr *)((char *)p - HDR);
 }
 
+/* Carving moves to a new chunk of LEN bytes (the old chunk's tail is left
+ * unused); POP: mapped populated. */
+static int new_chunk(size_t len, int pop)
+{
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | (pop ? MAP_POPULATE : 0), -1, 0);
+	if (m == MAP_FAILED) {
+		errno = ENOMEM;
+		return -1;
+	}
+	heap.cur = m;
+	heap.end = m + len;
+	return 0;
+}
+
+void sh_mem_after_fork(void)
+{
+	if (heap.ready)
+		(void)new_chunk(2 * CHUNK, 1); /* on failure, carving goes on where it was */
+}
+
 static void *large_alloc(size_t n, size_t align)
 {
 	if (n > SIZE_MAX - align - HDR - PAGE) {
@@ -126,20 +147,8 @@ static void *small_alloc(unsigned c)
 	size_t block = HDR + class_size[c];
 	if ((size_t)(heap.end - heap.cur) < block) {
 		size_t len = block * 4 > CHUNK ? block * 4 : CHUNK;
-		/* The first chunk is mapped populated: the launcher uses most
-		 * of it, and one populating call costs less than a page fault
-		 * per page. */
-		static int first = 1;
-		int pop = first ? MAP_POPULATE : 0;
-		first = 0;
-		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | pop, -1,
-			       0);
-		if (m == MAP_FAILED) {
-			errno = ENOMEM;
+		if (new_chunk(len, 0) < 0)
 			return NULL;
-		}
-		heap.cur = m; /* the old chunk's tail is left unused */
-		heap.end = m + len;
 	}
 	struct hdr *h = (struct hdr *)heap.cur;
 	heap.cur += block;

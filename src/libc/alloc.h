@@ -28,5 +28,10 @@ void *sh_mem_realloc(void *p, size_t n);
 void *sh_mem_aligned(size_t align, size_t n); /* align: a power of two */
 void sh_mem_free(void *p);
 size_t sh_mem_usable(const void *p);
+/* In a parent right after fork or clone: the blocks it allocates next come
+ * from a new chunk, mapped populated, instead of pages it now shares
+ * copy-on-write with the child (each first write to one of those is a
+ * page fault and a copy).  A no-op until the allocator is first used. */
+void sh_mem_after_fork(void);
 
 #endif
