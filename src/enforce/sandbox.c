@@ -336,6 +336,8 @@ static struct prestart {
 	int child_errfd, child_syncfd, child_donefd; /* init's ends (closed here; init has them) */
 	void *region;            /* HANDOFF_MAX bytes, or NULL */
 	cpu_set_t mask;          /* our CPU affinity at the clone (init's again later) */
+	uid_t uid;               /* our ids at the clone, which init maps to themselves */
+	gid_t gid;
 	bool have_mask;
 	bool failed;             /* the attempt failed: err says why */
 	struct sh_err err;
@@ -422,7 +424,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 	struct run early = { .errfd = errfd, .syncfd = syncfd, .donefd = donefd, .pubfd = -1 };
 	struct run *r = &early;
 	struct sh_err e;
-	char c = 'r';
+	char c = 0;
 	uint64_t size = 0;
 	char net = 0;
 	SH_TP("I-start");
@@ -439,15 +441,10 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 	int keep[] = { 0, 1, 2, errfd, syncfd, donefd, bell };
 	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
 		child_die(r, &e);
-	/* i2. Handshake: the launcher writes our uid/gid maps.  Our /proc
-	 * files are only writable for it while we are dumpable; EOF means it
-	 * gave up (it reports the error). */
-	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	SH_TP("I-r");
-	if (sh_write_all(syncfd, &c, 1) < 0 || bell_wait(bell) < 0 ||
-	    sh_read_full(syncfd, &c, 1) != 1 || c != 'g')
-		_exit(SH_EXIT_SETUP);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* i2. Our uid/gid maps, written by ourselves (while the launcher
+	 * reads its configuration). */
+	if (sh_userns_map_self(pre.uid, pre.gid, &e) < 0)
+		child_die(r, &e);
 	SH_TP("I-maps");
 	/* i3. Signals as the launcher has them while it relays (the relayed
 	 * ones stay blocked from the clone on: sh_init_sigset() is a superset):
@@ -461,7 +458,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 	 * /proc/net/tcp{,6}) to the launcher, for publishing: init keeps its
 	 * end and answers requests while the command runs (the launcher
 	 * closes its copy if nothing is published). */
-	if (sh_read_full(syncfd, &net, 1) != 1 || (net != 'p' && net != 'f'))
+	if (bell_wait(bell) < 0 || sh_read_full(syncfd, &net, 1) != 1 || (net != 'p' && net != 'f'))
 		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
 	if (net == 'p') {
 		if (unshare(CLONE_NEWNET) < 0) {
@@ -658,19 +655,6 @@ __attribute__((noreturn)) static void fallback_main(struct run *r)
 }
 
 /* Launcher side of the handshake with init. */
-static int write_maps(pid_t pid, int sync, struct sh_err *e)
-{
-	char c;
-	if (sh_read_full(sync, &c, 1) != 1 || c != 'r')
-		return 1; /* init failed early: its status record says why */
-	if (sh_userns_write_maps(pid, geteuid(), getegid(), e) < 0)
-		return -1;
-	c = 'g';
-	if (sh_write_all(sync, &c, 1) < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "namespaces: handshake with init failed");
-	return 0;
-}
-
 static void drain_signalfd(int sfd)
 {
 	struct signalfd_siginfo si;
@@ -943,6 +927,8 @@ int sh_sandbox_prestart(struct sh_err *e)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL); /* no stdio buffer gets flushed twice by a child */
 	pre.have_mask = sched_getaffinity(0, sizeof(pre.mask), &pre.mask) == 0;
+	pre.uid = geteuid();
+	pre.gid = getegid();
 	SH_TP("L-clone0");
 	pid_t pid = sh_userns_clone(sh_userns_flags(SH_NETMODE_FULL), e);
 	SH_TP("L-clone1");
@@ -984,8 +970,9 @@ fail:
 	return pre_fail(e);
 }
 
-/* 6. (first part) The maps, then the network mode, which releases init's
- * network set-up.  Starts init first if there is none. */
+/* 6. (first part) The network mode, which releases init's network set-up
+ * (init has written its own maps meanwhile).  Starts init first if there
+ * is none. */
 int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e)
 {
 	if (pre.failed)
@@ -997,13 +984,13 @@ int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e)
 	if (pre.net_sent)
 		return 0;
 	char m = net == SH_NETMODE_FULL ? 'f' : 'p';
-	int w = write_maps(pre.pid, pre.syncfd, e);
-	if (w == 0 && (sh_write_all(pre.syncfd, &m, 1) < 0 || bell_ring(pre.bell) < 0))
-		w = 1;
-	if (w > 0 && read_record(pre.errfd, e) == 0)
-		sh_fail(e, SH_EXIT_SETUP, 0, "launch: the sandbox died during setup");
-	if (w != 0)
+	/* MSG_NOSIGNAL: init may have died already (its record says why),
+	 * and SIGPIPE is not ignored yet. */
+	if (send(pre.syncfd, &m, 1, MSG_NOSIGNAL) != 1 || bell_ring(pre.bell) < 0) {
+		if (read_record(pre.errfd, e) == 0)
+			sh_fail(e, SH_EXIT_SETUP, 0, "launch: the sandbox died during setup");
 		return pre_fail(e);
+	}
 	pre.net_sent = true;
 	pre.net = net;
 	SH_TP("L-net");
@@ -1117,9 +1104,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   4. status pipe (O_CLOEXEC) and, with namespaces, a handshake socket
  *   5. clone into new user+mount+pid+ipc+uts+cgroup namespaces, the
  *      relayed signals blocked in the child (fallback: plain fork)
- *   6. write setgroups "deny", uid_map, gid_map of init (caller's ids
- *      mapped to themselves), then release init; (later) cgroup limits,
- *      then the plan to init
+ *   6. release init with the network mode (init has mapped the caller's
+ *      ids to themselves, i2); (later) cgroup limits, then the plan to init
  *   6a'. (private network) receive init's socket factory; if ports are
  *       published (publish hooks), start the forwarder (automatic
  *       publishing) or keep the factory until a host listener has a
@@ -1132,7 +1118,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *      forwards them) until init reports the status (or exits); restore the
  *      terminal, run the end hook, reap init, return the status
  * Init (pid 1, see init_main):
- *   i1 PR_SET_PDEATHSIG(SIGKILL)  i1b close inherited fds  i2 handshake  i3 SIGPIPE ignored
+ *   i1 PR_SET_PDEATHSIG(SIGKILL)  i1b close inherited fds  i2 its own uid/gid
+ *   maps (setgroups "deny")  i3 SIGPIPE ignored
  *   i4 (private network) unshare(CLONE_NEWNET), lo up, socket factory
  *   channel sent to the launcher  i4b the view's root, /dev, /proc
  *   i5 wait for the plan  i6 close the

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -91,34 +92,51 @@ pid_t sh_userns_clone(unsigned long flags, struct sh_err *e)
 	return (pid_t)r;
 }
 
-static int write_proc(pid_t pid, const char *file, const char *data, struct sh_err *e)
+static int write_proc(const char *file, const char *data, struct sh_err *e)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	snprintf(path, sizeof(path), "/proc/self/%s", file);
 	int fd SH_AUTOCLOSE = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "namespaces: cannot open %s", path);
+		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot open %s", path);
 	if (sh_write_all(fd, data, strlen(data)) < 0)
-		return sh_fail(e, SH_EXIT_SETUP, errno, "namespaces: cannot write '%s' to %s",
-			       data, path);
+		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot write '%s' to %s", data, path);
 	return 0;
 }
 
-int sh_userns_write_maps(pid_t pid, uid_t uid, gid_t gid, struct sh_err *e)
+int sh_userns_map_self(uid_t uid, gid_t gid, struct sh_err *e)
 {
 	char buf[64];
+	int rc = 0;
 
+	/* Our /proc files belong to root while we are not dumpable. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "namespaces: cannot become dumpable");
 	/* ENOENT: kernels before 3.19 have no setgroups file (and allow the
 	 * map anyway). */
-	if (write_proc(pid, "setgroups", "deny", e) < 0 && e->errnum != ENOENT)
-		return -1;
+	if (write_proc("setgroups", "deny", e) < 0 && e->errnum != ENOENT)
+		rc = -1;
 	snprintf(buf, sizeof(buf), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-	if (write_proc(pid, "uid_map", buf, e) < 0)
-		return -1;
+	if (rc == 0 && write_proc("uid_map", buf, e) < 0)
+		rc = -1;
 	snprintf(buf, sizeof(buf), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-	if (write_proc(pid, "gid_map", buf, e) < 0)
-		return -1;
-	return 0;
+	if (rc == 0 && write_proc("gid_map", buf, e) < 0)
+		rc = -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && rc == 0)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "namespaces: cannot become undumpable again");
+	if (rc == 0)
+		return 0;
+	/* Denied: the namespace gave us no capability in it (an LSM such as
+	 * Ubuntu's AppArmor restriction), so it is unusable, as if it could
+	 * not be created at all: the message says so, and the caller falls
+	 * back. */
+	int err = e->errnum;
+	char why[sizeof(e->msg)];
+	snprintf(why, sizeof(why), "%s", e->msg);
+	if (err != EPERM && err != EACCES)
+		return sh_fail(e, SH_EXIT_SETUP, err, "namespaces: %s", why);
+	sh_fail(e, SH_EXIT_SETUP, err, SH_USERNS_FAIL_MSG " (no capability in it: %s)", why);
+	return userns_hint(e, err);
 }
 
 int sh_uts_set_hostname(const char *name, struct sh_err *e)

@@ -22,11 +22,15 @@ unsigned long sh_userns_flags(enum sh_net_mode net);
  * with _exit(). */
 pid_t sh_userns_clone(unsigned long flags, struct sh_err *e);
 
-/* From the parent: write "deny" to /proc/PID/setgroups (required before an
- * unprivileged gid_map, harmless for root), then map uid -> uid and
- * gid -> gid (one id each: the caller's, root maps 0 -> 0).  The child must
- * be dumpable while this runs (its /proc files are owned by root otherwise). */
-int sh_userns_write_maps(pid_t pid, uid_t uid, gid_t gid, struct sh_err *e);
+/* From inside the new user namespace, first thing: write "deny" to
+ * /proc/self/setgroups (required before an unprivileged gid_map, harmless
+ * for root), then map uid -> uid and gid -> gid (one id each: the caller's
+ * ids from before the clone, which geteuid() no longer shows; root maps
+ * 0 -> 0).  A single map of one's own ids is what the kernel lets an
+ * unprivileged process write for itself.  Dumpable only while it writes.
+ * Denied (EPERM/EACCES: an LSM left the namespace without capabilities),
+ * the error starts with SH_USERNS_FAIL_MSG, so the caller may fall back. */
+int sh_userns_map_self(uid_t uid, gid_t gid, struct sh_err *e);
 
 /* Inside the new uts namespace. */
 int sh_uts_set_hostname(const char *name, struct sh_err *e);
