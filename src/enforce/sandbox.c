@@ -203,7 +203,7 @@ __attribute__((noreturn)) static void exec_command(const struct run *r)
 
 /* The command process: the last steps, in order, then execve.  Never
  * returns; failures go to the status pipe. */
-__attribute__((noreturn)) static void command_main(const struct run *r)
+__attribute__((noreturn)) static void command_main(struct run *r)
 {
 	const struct sh_plan *p = r->plan;
 	struct sh_err e;
@@ -306,6 +306,51 @@ __attribute__((noreturn)) static void command_main(const struct run *r)
 	SH_TP("C-seccomp");
 	/* c8. */
 	exec_command(r);
+}
+
+static int command_entry(void *arg)
+{
+	command_main(arg);
+}
+
+/* The command starts the way posix_spawn starts a program: on a stack of
+ * its own, in init's memory (CLONE_VM) until its execve, init waiting
+ * meanwhile (CLONE_VFORK).  So no copy of init's address space is made,
+ * only to be torn down again by the exec.  Before its execve the command
+ * makes system calls that act on its own task alone (signal dispositions
+ * and mask, session, cwd, rlimits, capabilities, no_new_privs, Landlock,
+ * seccomp, its own fd table) and writes nothing init reads; when clone
+ * returns here, the command has exec'd or died, and its stack is free. */
+#define CMD_STACK (256u << 10)
+static pid_t spawn_command(struct run *r, struct sh_err *e)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t guard = pg > 0 ? (size_t)pg : 4096;
+	char *stk = mmap(NULL, guard + CMD_STACK, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (stk == MAP_FAILED)
+		return sh_fail(e, SH_EXIT_SETUP, errno, "init: cannot map the command's stack");
+	if (mprotect(stk, guard, PROT_NONE) < 0) { /* an overflow faults */
+		sh_fail(e, SH_EXIT_SETUP, errno, "init: cannot protect the command's stack");
+		munmap(stk, guard + CMD_STACK);
+		return -1;
+	}
+#ifdef __SANITIZE_ADDRESS__
+	/* AddressSanitizer cannot follow the switch to another stack: the
+	 * sanitizer build forks (same steps, one more copy). */
+	pid_t pid = fork();
+	if (pid == 0)
+		command_main(r);
+	(void)command_entry;
+#else
+	pid_t pid = clone(command_entry, stk + guard + CMD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD,
+			  r);
+#endif
+	int err = errno;
+	munmap(stk, guard + CMD_STACK);
+	if (pid < 0)
+		return sh_fail(e, SH_EXIT_SETUP, err, "init: cannot start the command");
+	return pid;
 }
 
 /* What init receives once the plan exists: the run, the plan and what they
@@ -594,13 +639,9 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 	sigset_t set;
 	sh_init_sigset(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	pid_t cmd = fork();
-	if (cmd < 0) {
-		sh_fail(&e, SH_EXIT_SETUP, errno, "init: cannot fork the command");
+	pid_t cmd = spawn_command(r, &e);
+	if (cmd < 0)
 		child_die(r, &e);
-	}
-	if (cmd == 0)
-		command_main(r);
 	SH_TP("I-forked");
 	close(r->errfd);
 	struct sh_supervisor *sv = NULL;
@@ -1128,7 +1169,8 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   i8b (filtered) listener on 127.0.0.1:proxy_port, sent to the launcher
  *   i9 mount view + pivot_root  i9b pty from /dev/pts/ptmx, master to the
  *   launcher  i10 drop its capabilities
- *   i11 fork the command, then reap/forward until it exits  i12 kill and reap
+ *   i11 start the command (clone: CLONE_VM|CLONE_VFORK, its own stack), then
+ *   reap/forward until it exits  i12 kill and reap
  *   everything else inside  i13 report the status to the launcher, exit
  * Command (see command_main):
  *   c1 setsid + TIOCSCTTY on the pty slave  c2 chdir(cwd)  c3 drop caps
