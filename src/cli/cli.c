@@ -192,7 +192,7 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 	 * configuration is read and the plan computed (cli/run.c). */
 	if (o->cmd == SH_CMD_RUN && !o->to_stdout && !o->print_plan && o->argc > 0 &&
 	    (!o->target || strcmp(o->target, "linux") == 0))
-		sh_run_prestart();
+		sh_run_prestart(o);
 #endif
 	SH_TP("M-prestart");
 	if (sh_context_build(&c, o, e) < 0) {

@@ -375,10 +375,15 @@ static int run_limited(const struct sh_context *c, const struct sh_assembly *a,
 	return rc;
 }
 
-void sh_run_prestart(void)
+void sh_run_prestart(const struct sh_options *o)
 {
 	struct sh_err e = { 0 };
-	(void)sh_sandbox_prestart(&e); /* a failure is reported by the launch */
+	/* The likely network mode, from the command line alone (a
+	 * configuration that says otherwise costs a second init). */
+	bool full = (o->network && strcmp(o->network, "full") == 0) ||
+		    (!o->network && o->sandbox && strcmp(o->sandbox, "danger-full-access") == 0);
+	(void)sh_sandbox_prestart(full ? SH_NETMODE_FULL : SH_NETMODE_NONE, &e);
+	/* a failure is reported by the launch */
 }
 
 void sh_run_prestart_cancel(void)

@@ -12,7 +12,7 @@ int sh_run_command(const struct sh_context *c, const struct sh_assembly *a,
 		   const struct sh_policy *p, struct sh_err *e);
 /* Start the sandbox's init early (enforce/sandbox.h: sh_sandbox_prestart),
  * when a command is going to run; cancel it when none did. */
-void sh_run_prestart(void);
+void sh_run_prestart(const struct sh_options *o);
 void sh_run_prestart_cancel(void);
 /* --print-plan: print the enforcement plan; returns 0 or -1. */
 int sh_run_print_plan(const struct sh_context *c, const struct sh_assembly *a,

@@ -374,6 +374,9 @@ _Static_assert(offsetof(struct sh_term, active) < offsetof(struct sh_term, inbuf
 static struct prestart {
 	pid_t pid;               /* init waiting for its plan, or -1 */
 	bool net_sent;           /* init was released with the network mode net */
+	bool private_net;        /* init makes its own network namespace at once (the
+				    likely mode at the start; a mode that turns out to
+				    differ gets another init) */
 	enum sh_net_mode net;
 	int errfd, syncfd;       /* launcher's ends: status pipe, handshake socket */
 	int donefd;              /* launcher's end of the report pipe */
@@ -496,22 +499,28 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 	 * a write to a closed socket is an error, not death. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	/* i4. The network mode ('p' private, 'f' the host's), as soon as the
-	 * launcher knows it.  Our own network namespace is made here rather
-	 * than by the clone so that its cost is paid while the launcher plans;
-	 * lo up; the socket factory channel (and the namespace's identity and
-	 * /proc/net/tcp{,6}) to the launcher, for publishing: init keeps its
-	 * end and answers requests while the command runs (the launcher
-	 * closes its copy if nothing is published). */
-	if (bell_wait(bell) < 0 || sh_read_full(syncfd, &net, 1) != 1 || (net != 'p' && net != 'f'))
-		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
-	if (net == 'p') {
+	/* i4. Our own network namespace, when the launcher expects a private
+	 * one (none, filtered): made here rather than by the clone so that its
+	 * cost is paid while the launcher reads its configuration and plans;
+	 * lo up.  Then the network mode ('p' private, 'f' the host's), once
+	 * the launcher knows it: never another than expected (the launcher
+	 * replaces us first).  Private: the socket factory channel (and the
+	 * namespace's identity and /proc/net/tcp{,6}) to the launcher, for
+	 * publishing: init keeps its end and answers requests while the
+	 * command runs (the launcher closes its copy if nothing is
+	 * published). */
+	if (pre.private_net) {
 		if (unshare(CLONE_NEWNET) < 0) {
 			sh_fail(&e, SH_EXIT_SETUP, errno, "network: cannot create a network namespace");
 			child_die(r, &e);
 		}
 		if (sh_netns_lo_up(&e) < 0)
 			child_die(r, &e);
+	}
+	if (bell_wait(bell) < 0 || sh_read_full(syncfd, &net, 1) != 1 ||
+	    net != (pre.private_net ? 'p' : 'f'))
+		_exit(SH_EXIT_SETUP); /* the launcher gave up, and says why */
+	if (net == 'p') {
 		r->pubfd = sh_sockfactory_open(syncfd, &e);
 		if (r->pubfd < 0)
 			child_die(r, &e);
@@ -924,8 +933,9 @@ static int read_record(int fd, struct sh_err *e)
 	return -1;
 }
 
-/* 1., 4., 5. of THE ORDER, before anything is known about the run. */
-int sh_sandbox_prestart(struct sh_err *e)
+/* 1., 4., 5. of THE ORDER, before anything is known about the run but
+ * its likely network mode. */
+int sh_sandbox_prestart(enum sh_net_mode likely, struct sh_err *e)
 {
 	int errp[2] = { -1, -1 }, sync[2] = { -1, -1 }, done[2] = { -1, -1 };
 	sigset_t set, old;
@@ -970,6 +980,7 @@ int sh_sandbox_prestart(struct sh_err *e)
 	pre.have_mask = sched_getaffinity(0, sizeof(pre.mask), &pre.mask) == 0;
 	pre.uid = geteuid();
 	pre.gid = getegid();
+	pre.private_net = likely != SH_NETMODE_FULL;
 	SH_TP("L-clone0");
 	pid_t pid = sh_userns_clone(sh_userns_flags(SH_NETMODE_FULL), e);
 	SH_TP("L-clone1");
@@ -1018,9 +1029,10 @@ int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e)
 {
 	if (pre.failed)
 		return -1;
-	if (pre.pid > 0 && pre.net_sent && pre.net != net)
+	if (pre.pid > 0 && ((pre.net_sent && pre.net != net) ||
+			    pre.private_net != (net != SH_NETMODE_FULL)))
 		sh_sandbox_prestart_cancel(); /* made for another mode */
-	if (pre.pid < 0 && sh_sandbox_prestart(e) < 0)
+	if (pre.pid < 0 && sh_sandbox_prestart(net, e) < 0)
 		return -1;
 	if (pre.net_sent)
 		return 0;

@@ -43,9 +43,12 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
  * overlaps the caller's own work (configuration, planning):
  *   sh_sandbox_prestart()      as soon as it is known that a command will
  *                              run (the earlier, the less memory init
- *                              shares copy-on-write with the caller);
- *   sh_sandbox_prestart_net()  once the plan's network mode is known: init
- *                              then makes its network namespace;
+ *                              shares copy-on-write with the caller), with
+ *                              the likely network mode: unless it is FULL,
+ *                              init makes its network namespace at once;
+ *   sh_sandbox_prestart_net()  once the plan's network mode is known
+ *                              (another than the likely one, private or
+ *                              the host's, gets a new init);
  *   sh_sandbox_exec*()         uses it (a plan of another network mode gets
  *                              a new one), or starts one itself.
  * A failure is kept and reported by sh_sandbox_exec*(), so the caller may
@@ -53,7 +56,7 @@ int sh_sandbox_exec_opts(const struct sh_plan *plan, const struct sh_sandbox_opt
  * sh_sandbox_exec*() follows (a no-op when there is nothing to cancel).
  * sh_sandbox_prestart() hardens the caller (sh_harden_self).  Requirements
  * as for sh_sandbox_exec(). */
-int sh_sandbox_prestart(struct sh_err *e);
+int sh_sandbox_prestart(enum sh_net_mode likely, struct sh_err *e);
 int sh_sandbox_prestart_net(enum sh_net_mode net, struct sh_err *e);
 void sh_sandbox_prestart_cancel(void);
 

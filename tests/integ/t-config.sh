@@ -50,6 +50,12 @@ run "$S" --explain --stdout -- true
 check "network=full in a config gives full network" 'has "$ERR" "network: full host network"'
 run "$S" --explain --network=none --stdout -- true
 check "--network=none wins over the config" 'has "$ERR" "network: none"'
+# in a real session: init, started expecting a private network, is replaced
+HOSTIF=$(grep -c : /proc/net/dev)
+run "$S" -- sh -c 'grep -c : /proc/net/dev'
+check "network=full in a config: the session has the host's interfaces" '[ $RC -eq 0 ] && [ "$OUT" = "$HOSTIF" ]'
+run "$S" --network=none -- sh -c 'grep -c : /proc/net/dev'
+check "--network=none over a config's full: lo only" '[ $RC -eq 0 ] && [ "$OUT" = 1 ]'
 rm -f "$UC" "$E/config"
 
 # --- sandbox policies, in real sessions

@@ -522,7 +522,7 @@ TEST_FORK(sandbox_prestart_used_replaced_or_cancelled)
 	if (!need_sandbox(true))
 		return;
 	/* Started and released for the plan's mode: the run uses it. */
-	CHECK_INT(sh_sandbox_prestart(&e), ==, 0);
+	CHECK_INT(sh_sandbox_prestart(SH_NETMODE_NONE, &e), ==, 0);
 	CHECK_INT(child_count(), ==, 1);
 	CHECK_INT(sh_sandbox_prestart_net(SH_NETMODE_NONE, &e), ==, 0);
 	base_plan(&p, SH_NETMODE_NONE, "grep -c : /proc/net/dev; exit 7");
@@ -531,15 +531,31 @@ TEST_FORK(sandbox_prestart_used_replaced_or_cancelled)
 	CHECK_INT(child_count(), ==, 0);
 	sh_plan_free(&p);
 	/* Released for another mode: replaced (the host's network here). */
-	CHECK_INT(sh_sandbox_prestart(&e), ==, 0);
+	CHECK_INT(sh_sandbox_prestart(SH_NETMODE_NONE, &e), ==, 0);
 	CHECK_INT(sh_sandbox_prestart_net(SH_NETMODE_NONE, &e), ==, 0);
 	base_plan(&p, SH_NETMODE_FULL, "grep -c : /proc/net/dev");
 	CHECK_INT(run(&p, &e), ==, 0);
 	CHECK(atoi(out) > 1); /* the host's interfaces */
 	CHECK_INT(child_count(), ==, 0);
 	sh_plan_free(&p);
+	/* Started expecting a private network (its namespace made at
+	 * once), released for the host's: replaced before the release. */
+	CHECK_INT(sh_sandbox_prestart(SH_NETMODE_FILTERED, &e), ==, 0);
+	CHECK_INT(sh_sandbox_prestart_net(SH_NETMODE_FULL, &e), ==, 0);
+	CHECK_INT(child_count(), ==, 1);
+	base_plan(&p, SH_NETMODE_FULL, "grep -c : /proc/net/dev");
+	CHECK_INT(run(&p, &e), ==, 0);
+	CHECK(atoi(out) > 1);
+	sh_plan_free(&p);
+	/* And the other way round. */
+	CHECK_INT(sh_sandbox_prestart(SH_NETMODE_FULL, &e), ==, 0);
+	base_plan(&p, SH_NETMODE_NONE, "grep -c : /proc/net/dev");
+	CHECK_INT(run(&p, &e), ==, 0);
+	CHECK_STR(out, "1\n");
+	CHECK_INT(child_count(), ==, 0);
+	sh_plan_free(&p);
 	/* Not used: cancelled, nothing left. */
-	CHECK_INT(sh_sandbox_prestart(&e), ==, 0);
+	CHECK_INT(sh_sandbox_prestart(SH_NETMODE_NONE, &e), ==, 0);
 	CHECK_INT(sh_sandbox_prestart_net(SH_NETMODE_FILTERED, &e), ==, 0);
 	sh_sandbox_prestart_cancel();
 	CHECK_INT(child_count(), ==, 0);
