@@ -62,12 +62,14 @@ struct sh_dirlist {
 	struct sh_strv names; /* in readdir order, without . and .., up to max + 1 */
 	size_t max;
 	bool ok;              /* the directory could be opened */
+	char **sorted;        /* names.v sorted (sh_dircache_has), or NULL */
 };
 
 void sh_dircache_free(struct sh_dircache *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].dir);
+		free(c->v[i].sorted);
 		sh_strv_free(&c->v[i].names);
 	}
 	free(c->v);
@@ -99,6 +101,24 @@ static const struct sh_dirlist *list_dir(struct sh_dircache *c, struct sh_dirlis
 	sh_xgrow(&c->v, &c->cap, c->n + 1, sizeof(*c->v));
 	c->v[c->n] = l;
 	return &c->v[c->n++];
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sh_dircache_has(struct sh_dircache *c, const char *dir, const char *name, size_t max)
+{
+	struct sh_dirlist *l = (struct sh_dirlist *)list_dir(c, NULL, dir, max);
+	if (!l->ok || l->names.n > l->max)
+		return -1; /* unreadable, or more than max entries */
+	if (!l->sorted) {
+		l->sorted = sh_xcalloc(l->names.n + 1, sizeof(char *));
+		memcpy(l->sorted, l->names.v, l->names.n * sizeof(char *));
+		qsort(l->sorted, l->names.n, sizeof(char *), cmp_name);
+	}
+	return bsearch(&name, l->sorted, l->names.n, sizeof(char *), cmp_name) != NULL;
 }
 
 size_t sh_expand_prefix(const char *prefix, size_t max_entries, struct sh_strv *out,

@@ -26,6 +26,10 @@ struct sh_dircache {
 	size_t n, cap;
 };
 void sh_dircache_free(struct sh_dircache *c);
+/* Whether dir, listed once (at most max entries) and cached in c, has an
+ * entry called name: 1 yes, 0 no, -1 cannot tell (dir unreadable, or more
+ * than max entries). */
+int sh_dircache_has(struct sh_dircache *c, const char *dir, const char *name, size_t max);
 
 /* List the directory part of `prefix` and push every entry whose full path
  * starts with prefix.  At most max_entries entries are examined (*capped set

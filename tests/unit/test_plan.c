@@ -607,6 +607,47 @@ TEST(plan_prefix_expansion)
 	fx_free(&f);
 }
 
+/* Many names asked about in one directory: it is listed once and the
+ * absent ones need no lstat; the plan is the same either way, readable
+ * directory or not (an unreadable one is simply not listed). */
+TEST(plan_many_names_in_one_directory)
+{
+	for (int unreadable = 0; unreadable < 2; unreadable++) {
+		struct fx f;
+		char *dir, *there, *link, *gone[6];
+
+		fx_init(&f);
+		mkdirs(f.home, "/.tools");
+		touch(f.home, "/.tools/there");
+		dir = cat(f.home, "/.tools");
+		there = cat(f.home, "/.tools/there");
+		link = cat(f.home, "/.tools/link");
+		CHECK(symlink("there", link) == 0);
+		for (int i = 0; i < 6; i++) {
+			char n[32];
+			snprintf(n, sizeof(n), "/.tools/absent%d", i);
+			gone[i] = cat(f.home, n);
+			ALLOW(&f.pol, "file-read*", SH_F_SUBPATH, gone[i]);
+		}
+		ALLOW(&f.pol, "file-read*", SH_F_SUBPATH, there);
+		ALLOW(&f.pol, "file-read*", SH_F_SUBPATH, link);
+		if (unreadable)
+			CHECK(chmod(dir, 0311) == 0);
+		CHECK_INT(fx_build(&f, false), ==, 0);
+		HAS(&f, "bind-ro %s (file)  (t.sb:7)", there);
+		CHECK(mount_index(&f.plan, link) >= 0);
+		for (int i = 0; i < 6; i++) {
+			CHECK(mount_index(&f.plan, gone[i]) < 0);
+			free(gone[i]);
+		}
+		CHECK(chmod(dir, 0755) == 0);
+		free(dir);
+		free(there);
+		free(link);
+		fx_free(&f);
+	}
+}
+
 TEST(plan_regex_expansion_masks_matches)
 {
 	struct fx f;
