@@ -147,6 +147,10 @@ static int act(const struct sh_context *c, const struct sh_assembly *a, const st
 		return do_why(c, p);
 	if (o->print_plan)
 		return sh_run_print_plan(c, a, p, e);
+	/* A Linux run needs no policy text (rendering it is ~100 KB of copying
+	 * on the start-up path); printing, writing or macOS do. */
+	if (!o->to_stdout && !o->output && o->argc > 0 && strcmp(c->target, "macos") != 0)
+		return sh_run_command(c, a, p, e);
 	if (!(text = render_policy(c, a, p, e)))
 		return -1;
 	if (o->to_stdout) {
@@ -175,7 +179,7 @@ static int act(const struct sh_context *c, const struct sh_assembly *a, const st
 		free(text);
 		return rc;
 	}
-	free(text);
+	free(text); /* --output and a command */
 	return sh_run_command(c, a, p, e);
 }
 
