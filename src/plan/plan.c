@@ -417,7 +417,7 @@ static void warnf(struct bld *b, const char *fmt, ...)
  * ($HOME, /etc).  A directory asked about LIST_AFTER times is listed once
  * (dircache, shared with the prefixes), and a name it does not have needs
  * no lstat: 0 for such a name, else -1. */
-#define LIST_AFTER 3
+#define LIST_AFTER 8
 #define LIST_MAX 4096
 static int absent_by_listing(struct bld *b, const char *path)
 {

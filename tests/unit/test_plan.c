@@ -614,7 +614,7 @@ TEST(plan_many_names_in_one_directory)
 {
 	for (int unreadable = 0; unreadable < 2; unreadable++) {
 		struct fx f;
-		char *dir, *there, *link, *gone[6];
+		char *dir, *there, *link, *gone[12];
 
 		fx_init(&f);
 		mkdirs(f.home, "/.tools");
@@ -623,7 +623,7 @@ TEST(plan_many_names_in_one_directory)
 		there = cat(f.home, "/.tools/there");
 		link = cat(f.home, "/.tools/link");
 		CHECK(symlink("there", link) == 0);
-		for (int i = 0; i < 6; i++) {
+		for (int i = 0; i < 12; i++) {
 			char n[32];
 			snprintf(n, sizeof(n), "/.tools/absent%d", i);
 			gone[i] = cat(f.home, n);
@@ -634,9 +634,9 @@ TEST(plan_many_names_in_one_directory)
 		if (unreadable)
 			CHECK(chmod(dir, 0311) == 0);
 		CHECK_INT(fx_build(&f, false), ==, 0);
-		HAS(&f, "bind-ro %s (file)  (t.sb:7)", there);
+		HAS(&f, "bind-ro %s (file)  (t.sb:13)", there);
 		CHECK(mount_index(&f.plan, link) >= 0);
-		for (int i = 0; i < 6; i++) {
+		for (int i = 0; i < 12; i++) {
 			CHECK(mount_index(&f.plan, gone[i]) < 0);
 			free(gone[i]);
 		}
