@@ -273,6 +273,7 @@ struct sh_supervisor {
 	size_t respsz;
 	struct pending pend[MAX_PENDING];
 	size_t npend;
+	mode_t umask; /* ours, as last set for a caller (or ~0: not yet) */
 };
 
 /* One request being served. */
@@ -363,6 +364,7 @@ struct sh_supervisor *sh_supervisor_new(char *const *protect, size_t n)
 	if (!s)
 		return NULL;
 	s->fd = -1;
+	s->umask = (mode_t)~0;
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
 		goto fail;
 	s->reqsz = sz.seccomp_notif > sizeof(*s->req) ? sz.seccomp_notif : sizeof(*s->req);
@@ -749,12 +751,22 @@ static void clear_nonblock(int fd)
 
 /* The caller's fd, opened for it: O_NONBLOCK only if it asked (init adds
  * it so that it never blocks), its O_CLOEXEC as asked. */
-static void opened(struct result *r, int fd, uint64_t flags)
+static void opened(struct result *r, int fd, uint64_t flags, uint64_t added)
 {
-	if (!(flags & O_NONBLOCK))
+	if ((added & O_NONBLOCK) && !(flags & O_NONBLOCK))
 		clear_nonblock(fd);
 	r->fd = fd;
 	r->cloexec = flags & O_CLOEXEC;
+}
+
+/* Creations made for the caller get its umask (a system call only when it
+ * differs from the one set for the call before). */
+static void use_umask(const struct call *c)
+{
+	if (c->s->umask != c->umask) {
+		umask(c->umask);
+		c->s->umask = c->umask;
+	}
 }
 
 static int do_open(int dirfd, const char *name, uint64_t flags, mode_t mode, uint64_t resolve)
@@ -774,7 +786,10 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 	int base = AT_FDCWD, e;
 	struct parent p = { .fd = -1 };
 	bool creating = (flags & O_CREAT) && !(flags & O_PATH);
-	uint64_t extra = O_CLOEXEC | O_NOCTTY | ((flags & O_PATH) ? 0 : O_NONBLOCK);
+	/* O_NONBLOCK so that init never blocks (on a FIFO); not needed for
+	 * O_CREAT|O_EXCL, which makes a new regular file or fails. */
+	bool excl = creating && (flags & O_EXCL);
+	uint64_t extra = O_CLOEXEC | O_NOCTTY | ((flags & O_PATH) || excl ? 0 : O_NONBLOCK);
 
 	if ((e = read_str(c, addr, raw)) || (e = rewrite_self(c, raw, cur)))
 		goto out;
@@ -794,7 +809,7 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 			e = errno;
 			goto out;
 		}
-		opened(r, fd, flags);
+		opened(r, fd, flags, extra);
 		goto out;
 	}
 	for (int hops = 0;; hops++) {
@@ -812,7 +827,7 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 		uint64_t of = flags | extra;
 		if (follow || (resolve && !p.magic))
 			of |= O_NOFOLLOW;
-		umask(c->umask);
+		use_umask(c);
 		int fd = do_open(p.fd, p.name, of, mode, resolve);
 		if (fd < 0 && errno == ELOOP && follow && !resolve) {
 			if (hops >= MAX_HOPS || (e = link_target(c, &p, cur)))
@@ -849,7 +864,7 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 			e = errno;
 			goto out;
 		}
-		opened(r, fd, flags);
+		opened(r, fd, flags, extra);
 		goto out;
 	}
 out:
@@ -918,7 +933,7 @@ static void op_make(struct call *c, enum mk kind, int dfd, uint64_t addr, uint64
 		e = EACCES;
 		goto out;
 	}
-	umask(c->umask);
+	use_umask(c);
 	int rc = kind == MK_DIR ? mkdirat(p.fd, p.name, mode)
 		 : kind == MK_NOD ? mknodat(p.fd, p.name, mode, dev)
 				  : symlinkat(tgt, p.fd, p.name);

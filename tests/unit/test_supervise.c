@@ -167,6 +167,16 @@ static void inner_basic(void)
 	close(fd);
 	EXPECT(mkdirat(sfd, "dir", 0777) == 0);
 	EXPECT(fstatat(sfd, "dir", &st, 0) == 0 && (st.st_mode & 07777) == 0750);
+	/* the caller's umask of the moment, each time; O_EXCL: not O_NONBLOCK */
+	umask(077);
+	fd = openat(sfd, "excl", O_CREAT | O_EXCL | O_WRONLY, 0666);
+	EXPECT(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) == 0);
+	close(fd);
+	EXPECT(fstatat(sfd, "excl", &st, 0) == 0 && (st.st_mode & 07777) == 0600);
+	umask(027);
+	fd = openat(sfd, "excl2", O_CREAT | O_EXCL | O_WRONLY, 0666);
+	close(fd);
+	EXPECT(fstatat(sfd, "excl2", &st, 0) == 0 && (st.st_mode & 07777) == 0640);
 	EXPECT(symlinkat("g", sfd, "gl") == 0);
 	EXPECT(linkat(sfd, "g", sfd, "g2", 0) == 0);
 	EXPECT(renameat(sfd, "g2", sfd, "g3") == 0);
