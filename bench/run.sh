@@ -8,6 +8,7 @@
 #        SH_BENCH_WORK=0 skip the workloads
 #        SH_BENCH_USER=0 skip the unprivileged start-up pass (root only)
 #        SH_BENCH_README=0 do not write the figures into README.md
+#        SH_BENCH_GIT_ROUNDS rounds of git status inside a session (default 30)
 #
 # Start-up: `-- /bin/true`, hyperfine -N (no shell), median of the runs, for
 #   bare exec, safehouse (default codex policy, network none, fresh workdir:
@@ -242,8 +243,9 @@ if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
 	# stdout, so nothing is written into the repository).  Short rounds,
 	# alternating which side goes first; the report takes the median of
 	# the per-round ratios (a paired estimate: the machine's drift between
-	# rounds cancels out).
-	for r in $(seq "${SH_BENCH_GIT_ROUNDS:-10}"); do
+	# rounds cancels out).  Single rounds swing by +-10% on a shared
+	# machine, so thirty of them (about a second each).
+	for r in $(seq "${SH_BENCH_GIT_ROUNDS:-30}"); do
 		echo "bench: git status inside one session, round $r"
 		# (through a pipe: the sandbox cannot reopen a host file as /dev/stdout)
 		ins() { (cd "$BENCH/repo" && $SH -- hyperfine -N --style none --warmup 3 --runs 12 \
