@@ -17,7 +17,8 @@
  *                             takes an int);
  *        creat, mkdir(at), mknod(at), symlink(at), link(at),
  *        rename(at), renameat2 always;
- *        openat2              always (flags live behind a pointer).
+ *        openat2              always (flags live behind a pointer);
+ *        umask                always (noted, see below).
  *    The listener goes to init over a socketpair (SCM_RIGHTS).  Only when the
  *    plan has protected names (plan->nprotect_create): no cost otherwise.
  *    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19+, used when known): once
@@ -27,6 +28,9 @@
  *    command's seccomp) answers one request at a time.  It NEVER lets the
  *    call continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE would make the kernel
  *    re-read the path, which another thread may have changed since: KERN-14).
+ *    (The one exception is umask(2), which is not a creation: its only
+ *    argument is a value, so it continues; init notes that some process
+ *    has changed its umask.)
  *    It copies the path(s) out of the caller's memory (process_vm_readv: the ptrace check of
  *    /proc/PID/mem, one call) into bounded private buffers
  *    (PATH_MAX, NUL-terminated, page by page), opens the caller's cwd or
@@ -43,8 +47,9 @@
  *    mkdir of an ancestor is allowed (it is empty; what is created in it
  *    later comes through here).  Otherwise init performs the call itself,
  *    relative to the parent fd it resolved (mkdirat, mknodat, symlinkat,
- *    linkat, renameat2, openat with the caller's umask read from
- *    /proc/PID/status) and answers with its result; an opened fd is injected
+ *    linkat, renameat2, openat with the caller's umask: the one the command
+ *    started with while no process has called umask(2), else read from
+ *    /proc/PID/status each time) and answers with its result; an opened fd is injected
  *    with SECCOMP_IOCTL_NOTIF_ADDFD + SECCOMP_ADDFD_FLAG_SEND (O_CLOEXEC if
  *    asked), which makes it the call's return value.  Memory that cannot be
  *    read: EFAULT as the kernel would; anything else unexpected: EPERM.
@@ -216,6 +221,9 @@ static const struct sh_supervise_call calls[] = {
 	{ __NR_open, 1 },
 #endif
 	{ __NR_openat, 2 },
+	/* Not a creation: noted (and let through), so that creations need the
+	 * caller's umask read only once someone has changed one. */
+	{ __NR_umask, -1 },
 };
 
 size_t sh_supervise_calls(const struct sh_supervise_call **out)
@@ -274,15 +282,33 @@ struct sh_supervisor {
 	struct pending pend[MAX_PENDING];
 	size_t npend;
 	mode_t umask; /* ours, as last set for a caller (or ~0: not yet) */
+	mode_t umask0;    /* every process's umask until one calls umask(2) */
+	bool umask_moved; /* someone in the sandbox called umask(2) */
+};
+
+/* What /proc/TID/status says of the caller, read when first needed. */
+struct callstat {
+	bool read, ok;
+	pid_t tgid;
+	mode_t umask;
 };
 
 /* One request being served. */
 struct call {
 	struct sh_supervisor *s;
 	uint64_t id;
-	pid_t tid, tgid;
+	pid_t tid;
 	mode_t umask;
+	struct callstat *st;
 };
+
+static bool caller_status(const struct call *c);
+
+/* The caller's thread group, or -1 when it cannot be told (gone). */
+static pid_t caller_tgid(const struct call *c)
+{
+	return caller_status(c) ? c->st->tgid : -1;
+}
 
 struct result {
 	int fd;       /* >= 0: inject */
@@ -365,6 +391,10 @@ struct sh_supervisor *sh_supervisor_new(char *const *protect, size_t n)
 		return NULL;
 	s->fd = -1;
 	s->umask = (mode_t)~0;
+	/* The command was started with ours, and nothing in init changed it
+	 * before (umask(2) returns the old value). */
+	s->umask0 = umask(0);
+	umask(s->umask0);
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
 		goto fail;
 	s->reqsz = sz.seccomp_notif > sizeof(*s->req) ? sz.seccomp_notif : sizeof(*s->req);
@@ -536,13 +566,16 @@ static int rewrite_self(const struct call *c, const char *in, char *out)
 		size_t l = strlen(pfx[i]);
 		if (strncmp(in, pfx[i], l) != 0 || (in[l] != '/' && in[l] != '\0'))
 			continue;
+		pid_t tgid = caller_tgid(c);
+		if (tgid <= 0)
+			return EPERM; /* fail closed: gone */
 		if (i == 0)
-			n = snprintf(out, PATH_MAX, "/proc/%d%s", (int)c->tgid, in + l);
+			n = snprintf(out, PATH_MAX, "/proc/%d%s", (int)tgid, in + l);
 		else if (i == 1)
-			n = snprintf(out, PATH_MAX, "/proc/%d/task/%d%s", (int)c->tgid, (int)c->tid,
+			n = snprintf(out, PATH_MAX, "/proc/%d/task/%d%s", (int)tgid, (int)c->tid,
 				     in + l);
 		else
-			n = snprintf(out, PATH_MAX, "/proc/%d/fd%s", (int)c->tgid, in + l);
+			n = snprintf(out, PATH_MAX, "/proc/%d/fd%s", (int)tgid, in + l);
 	}
 	if (n < 0) {
 		if (strlen(in) >= PATH_MAX)
@@ -588,7 +621,7 @@ static bool proc_ok(const struct call *c, const char *canon, bool *magic)
 	long pid = strtol(canon + 6, &end, 10);
 	if (*end != '/' && *end != '\0')
 		return true; /* not a pid directory */
-	if (pid != c->tgid && pid != c->tid)
+	if (pid != c->tid && pid != caller_tgid(c))
 		return false;
 	*magic = true;
 	return true;
@@ -1023,25 +1056,32 @@ out:
 	r->err = e;
 }
 
-/* Umask and thread group of the caller, from /proc/TID/status. */
-static int read_status(struct call *c)
+/* Umask and thread group of the caller, from /proc/TID/status (once per
+ * request, when first needed: generating that file is the costliest step
+ * of a request). */
+static bool caller_status(const struct call *c)
 {
+	struct callstat *st = c->st;
 	char p[64], buf[4096];
+	if (st->read)
+		return st->ok;
+	st->read = true;
 	snprintf(p, sizeof(p), "/proc/%d/status", (int)c->tid);
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return false;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return -1;
+		return false;
 	buf[n] = '\0';
 	char *u = strstr(buf, "\nUmask:"), *t = strstr(buf, "\nTgid:");
 	if (!u || !t)
-		return -1;
-	c->umask = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
-	c->tgid = (pid_t)strtol(t + 6, NULL, 10);
-	return c->tgid > 0 ? 0 : -1;
+		return false;
+	st->umask = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
+	st->tgid = (pid_t)strtol(t + 6, NULL, 10);
+	st->ok = st->tgid > 0;
+	return st->ok;
 }
 
 static void dispatch(struct call *c, const struct seccomp_data *d, struct result *r)
@@ -1118,17 +1158,32 @@ static void dispatch(struct call *c, const struct seccomp_data *d, struct result
 int sh_supervisor_handle(struct sh_supervisor *s)
 {
 	struct result r = { .fd = -1 };
-	struct call c = { .s = s };
+	struct callstat st = { 0 };
+	struct call c = { .s = s, .st = &st };
 
 	memset(s->req, 0, s->reqsz);
 	if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_RECV, s->req) < 0)
 		return errno == EINTR || errno == ENOENT ? 0 : -1; /* ENOENT: the caller died */
 	c.id = s->req->id;
 	c.tid = (pid_t)s->req->pid;
-	if (c.tid <= 0 || read_status(&c) < 0)
+	if (s->req->data.nr == __NR_umask) {
+		/* The one call let through: its only argument is a value, so
+		 * there is nothing the caller could change under us. */
+		s->umask_moved = true;
+		memset(s->resp, 0, s->respsz);
+		s->resp->id = c.id;
+		s->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		(void)ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, s->resp);
+		return 0;
+	}
+	/* Until someone calls umask(2), every process has the umask the
+	 * command started with; after that, the caller's own, every time. */
+	if (c.tid <= 0 || (s->umask_moved && !caller_status(&c)))
 		r.err = EPERM; /* fail closed: gone */
-	else
+	else {
+		c.umask = s->umask_moved ? st.umask : s->umask0;
 		dispatch(&c, &s->req->data, &r);
+	}
 	answer_result(s, c.id, &r);
 	return 0;
 }

@@ -104,9 +104,12 @@ static void inner_basic(void)
 	EXPECT_ERR(symlinkat("/tmp", dfd, "hooks-dir"), EACCES);
 	EXPECT_ERR(open(".SafeHouse", O_CREAT | O_WRONLY, 0644), EACCES);
 	/* link and rename of another file onto the name */
-	int fd = open("other", O_CREAT | O_WRONLY, 0644);
+	int fd = open("other", O_CREAT | O_WRONLY, 0666);
 	EXPECT(fd >= 0 && write(fd, "payload\n", 8) == 8);
 	close(fd);
+	/* no umask(2) yet: the umask the command started with (026, below) */
+	struct stat sto;
+	EXPECT(stat("other", &sto) == 0 && (sto.st_mode & 07777) == 0640);
 	EXPECT_ERR(link("other", ".safehouse"), EACCES);
 	EXPECT_ERR(linkat(dfd, "other", dfd, "cfg.toml", 0), EACCES);
 	EXPECT_ERR(rename("other", ".safehouse"), EACCES);
@@ -400,7 +403,9 @@ TEST_FORK(supervise_every_creating_call_is_checked)
 		return;
 	char *d = t_mkdtemp();
 	plan_for(&p, d, true, NULL, env_with("basic"));
+	mode_t old = umask(026); /* inherited by the command */
 	int rc = run(&p);
+	umask(old);
 	if (!CHECK_INT(rc, ==, 0) || !CHECK_CONTAINS(out, "inner done: 0 failures"))
 		show();
 	CHECK(!host_has(d, ".safehouse"));
