@@ -17,8 +17,7 @@
  *                             takes an int);
  *        creat, mkdir(at), mknod(at), symlink(at), link(at),
  *        rename(at), renameat2 always;
- *        openat2              always (flags live behind a pointer);
- *        umask                always (noted, see below).
+ *        openat2              always (flags live behind a pointer).
  *    The listener goes to init over a socketpair (SCM_RIGHTS).  Only when the
  *    plan has protected names (plan->nprotect_create): no cost otherwise.
  *    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19+, used when known): once
@@ -28,9 +27,6 @@
  *    command's seccomp) answers one request at a time.  It NEVER lets the
  *    call continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE would make the kernel
  *    re-read the path, which another thread may have changed since: KERN-14).
- *    (The one exception is umask(2), which is not a creation: its only
- *    argument is a value, so it continues; init notes that some process
- *    has changed its umask.)
  *    It copies the path(s) out of the caller's memory (process_vm_readv: the ptrace check of
  *    /proc/PID/mem, one call) into bounded private buffers
  *    (PATH_MAX, NUL-terminated, page by page), opens the caller's cwd or
@@ -47,9 +43,8 @@
  *    mkdir of an ancestor is allowed (it is empty; what is created in it
  *    later comes through here).  Otherwise init performs the call itself,
  *    relative to the parent fd it resolved (mkdirat, mknodat, symlinkat,
- *    linkat, renameat2, openat with the caller's umask: the one the command
- *    started with while no process has called umask(2), else read from
- *    /proc/PID/status each time) and answers with its result; an opened fd is injected
+ *    linkat, renameat2, openat with the caller's umask read from
+ *    /proc/PID/status, only for the calls that need it) and answers with its result; an opened fd is injected
  *    with SECCOMP_IOCTL_NOTIF_ADDFD + SECCOMP_ADDFD_FLAG_SEND (O_CLOEXEC if
  *    asked), which makes it the call's return value.  Memory that cannot be
  *    read: EFAULT as the kernel would; anything else unexpected: EPERM.
@@ -221,9 +216,6 @@ static const struct sh_supervise_call calls[] = {
 	{ __NR_open, 1 },
 #endif
 	{ __NR_openat, 2 },
-	/* Not a creation: noted (and let through), so that creations need the
-	 * caller's umask read only once someone has changed one. */
-	{ __NR_umask, -1 },
 };
 
 size_t sh_supervise_calls(const struct sh_supervise_call **out)
@@ -282,8 +274,6 @@ struct sh_supervisor {
 	struct pending pend[MAX_PENDING];
 	size_t npend;
 	mode_t umask; /* ours, as last set for a caller (or ~0: not yet) */
-	mode_t umask0;    /* every process's umask until one calls umask(2) */
-	bool umask_moved; /* someone in the sandbox called umask(2) */
 };
 
 /* What /proc/TID/status says of the caller, read when first needed. */
@@ -298,7 +288,6 @@ struct call {
 	struct sh_supervisor *s;
 	uint64_t id;
 	pid_t tid;
-	mode_t umask;
 	struct callstat *st;
 };
 
@@ -391,10 +380,6 @@ struct sh_supervisor *sh_supervisor_new(char *const *protect, size_t n)
 		return NULL;
 	s->fd = -1;
 	s->umask = (mode_t)~0;
-	/* The command was started with ours, and nothing in init changed it
-	 * before (umask(2) returns the old value). */
-	s->umask0 = umask(0);
-	umask(s->umask0);
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
 		goto fail;
 	s->reqsz = sz.seccomp_notif > sizeof(*s->req) ? sz.seccomp_notif : sizeof(*s->req);
@@ -628,9 +613,11 @@ static bool proc_ok(const struct call *c, const char *canon, bool *magic)
 }
 
 /* Split path into parent directory (opened O_PATH relative to basefd, with
- * RESOLVE_* flags resolve) and last component.  0 or a positive errno. */
+ * RESOLVE_* flags resolve) and last component.  0 or a positive errno.
+ * steal (NULL, or &basefd when basefd is the caller's cwd): a bare name's
+ * parent is basefd itself, which p then takes over (*steal = -1). */
 static int open_parent(const struct call *c, int basefd, const char *path, uint64_t resolve,
-		       struct parent *p)
+		       struct parent *p, int *steal)
 {
 	size_t len = strlen(path), end = len, s;
 	char dir[PATH_MAX];
@@ -662,7 +649,10 @@ static int open_parent(const struct call *c, int basefd, const char *path, uint6
 		memcpy(dir, path, s);
 		dir[s] = '\0';
 	}
-	if (resolve) {
+	if (s == 0 && steal && *steal >= 0 && *steal == basefd) {
+		p->fd = basefd; /* a directory: "." beneath it is itself */
+		*steal = -1;
+	} else if (resolve) {
 		struct sh_open_how h = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = resolve };
 		p->fd = (int)syscall(__NR_openat2, basefd, dir, &h, sizeof(h));
 	} else {
@@ -678,7 +668,12 @@ static int open_parent(const struct call *c, int basefd, const char *path, uint6
 		return EACCES; /* fail closed: cannot tell where this is */
 	}
 	p->canon[n] = '\0';
+	/* The view has procfs at /proc alone (the plan never binds the host's,
+	 * and nothing inside can mount), and canon is where the directory is in
+	 * init's view, which is the caller's: elsewhere it is not procfs. */
 	struct statfs sf;
+	if (strncmp(p->canon, "/proc", 5) != 0 || (p->canon[5] != '/' && p->canon[5] != '\0'))
+		return 0;
 	if (fstatfs(p->fd, &sf) < 0) {
 		closefd(&p->fd);
 		return EACCES;
@@ -792,14 +787,18 @@ static void opened(struct result *r, int fd, uint64_t flags, uint64_t added)
 	r->cloexec = flags & O_CLOEXEC;
 }
 
-/* Creations made for the caller get its umask (a system call only when it
- * differs from the one set for the call before). */
-static void use_umask(const struct call *c)
+/* Creations made for the caller get its umask of the moment (a system call
+ * only when it differs from the one set for the call before); false when it
+ * cannot be read (the caller is gone). */
+static bool use_umask(const struct call *c)
 {
-	if (c->s->umask != c->umask) {
-		umask(c->umask);
-		c->s->umask = c->umask;
+	if (!caller_status(c))
+		return false;
+	if (c->s->umask != c->st->umask) {
+		umask(c->st->umask);
+		c->s->umask = c->st->umask;
 	}
+	return true;
 }
 
 static int do_open(int dirfd, const char *name, uint64_t flags, mode_t mode, uint64_t resolve)
@@ -846,7 +845,7 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 		goto out;
 	}
 	for (int hops = 0;; hops++) {
-		if ((e = open_parent(c, base, cur, resolve, &p)))
+		if ((e = open_parent(c, base, cur, resolve, &p, dfd == AT_FDCWD ? &base : NULL)))
 			goto out;
 		if (p.dot) {
 			e = EISDIR;
@@ -860,7 +859,10 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 		uint64_t of = flags | extra;
 		if (follow || (resolve && !p.magic))
 			of |= O_NOFOLLOW;
-		use_umask(c);
+		if (!use_umask(c)) {
+			e = EPERM; /* fail closed: gone */
+			goto out;
+		}
 		int fd = do_open(p.fd, p.name, of, mode, resolve);
 		if (fd < 0 && errno == ELOOP && follow && !resolve) {
 			if (hops >= MAX_HOPS || (e = link_target(c, &p, cur)))
@@ -956,7 +958,7 @@ static void op_make(struct call *c, enum mk kind, int dfd, uint64_t addr, uint64
 		e = ENOENT;
 		goto out;
 	}
-	if ((e = open_parent(c, base, cur, 0, &p)))
+	if ((e = open_parent(c, base, cur, 0, &p, dfd == AT_FDCWD ? &base : NULL)))
 		goto out;
 	if (p.dot) {
 		e = EEXIST;
@@ -966,7 +968,10 @@ static void op_make(struct call *c, enum mk kind, int dfd, uint64_t addr, uint64
 		e = EACCES;
 		goto out;
 	}
-	use_umask(c);
+	if (!use_umask(c)) {
+		e = EPERM; /* fail closed: gone */
+		goto out;
+	}
 	int rc = kind == MK_DIR ? mkdirat(p.fd, p.name, mode)
 		 : kind == MK_NOD ? mknodat(p.fd, p.name, mode, dev)
 				  : symlinkat(tgt, p.fd, p.name);
@@ -1008,7 +1013,8 @@ static void op_two(struct call *c, bool is_link, int odfd, uint64_t oaddr, int n
 		e = EPERM;
 		goto out;
 	}
-	if ((e = open_parent(c, obase, ocur, 0, &op)) || (e = open_parent(c, nbase, ncur, 0, &np)))
+	if ((e = open_parent(c, obase, ocur, 0, &op, NULL)) ||
+	    (e = open_parent(c, nbase, ncur, 0, &np, NULL)))
 		goto out;
 	if (op.dot || np.dot) {
 		e = is_link ? (op.dot ? EPERM : EEXIST) : EBUSY;
@@ -1032,7 +1038,7 @@ static void op_two(struct call *c, bool is_link, int odfd, uint64_t oaddr, int n
 			if ((e = link_target(c, &op, ocur)))
 				goto out;
 			closefd(&op.fd);
-			if ((e = open_parent(c, AT_FDCWD, ocur, 0, &op)))
+			if ((e = open_parent(c, AT_FDCWD, ocur, 0, &op, NULL)))
 				goto out;
 			if (op.dot) {
 				e = EPERM;
@@ -1166,24 +1172,10 @@ int sh_supervisor_handle(struct sh_supervisor *s)
 		return errno == EINTR || errno == ENOENT ? 0 : -1; /* ENOENT: the caller died */
 	c.id = s->req->id;
 	c.tid = (pid_t)s->req->pid;
-	if (s->req->data.nr == __NR_umask) {
-		/* The one call let through: its only argument is a value, so
-		 * there is nothing the caller could change under us. */
-		s->umask_moved = true;
-		memset(s->resp, 0, s->respsz);
-		s->resp->id = c.id;
-		s->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		(void)ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, s->resp);
-		return 0;
-	}
-	/* Until someone calls umask(2), every process has the umask the
-	 * command started with; after that, the caller's own, every time. */
-	if (c.tid <= 0 || (s->umask_moved && !caller_status(&c)))
-		r.err = EPERM; /* fail closed: gone */
-	else {
-		c.umask = s->umask_moved ? st.umask : s->umask0;
+	if (c.tid <= 0)
+		r.err = EPERM;
+	else
 		dispatch(&c, &s->req->data, &r);
-	}
 	answer_result(s, c.id, &r);
 	return 0;
 }
