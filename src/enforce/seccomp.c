@@ -484,7 +484,7 @@ static int build_head(struct head *h, bool notify, struct sh_err *e)
 #ifdef __x86_64__
 	op(h, BPF_JMP | BPF_JGE | BPF_K, 0x40000000U, L_MAIN, L_NEXT); /* x32: killed there */
 #endif
-	struct special sp[40];
+	struct special sp[40] = { { 0, 0 } };
 	size_t nsp = 0;
 #ifdef SH_LAST_REVIEWED_NR
 	op(h, BPF_JMP | BPF_JGT | BPF_K, SH_LAST_REVIEWED_NR, L_ENOSYS, L_NEXT);

@@ -110,7 +110,10 @@ static int cmp_name(const void *a, const void *b)
 
 int sh_dircache_has(struct sh_dircache *c, const char *dir, const char *name, size_t max)
 {
-	struct sh_dirlist *l = (struct sh_dirlist *)list_dir(c, NULL, dir, max);
+	struct sh_dirlist own = { 0 };
+	if (!c)
+		return -1; /* only a cached listing is worth sorting */
+	struct sh_dirlist *l = (struct sh_dirlist *)list_dir(c, &own, dir, max);
 	if (!l->ok || l->names.n > l->max)
 		return -1; /* unreadable, or more than max entries */
 	if (!l->sorted) {
