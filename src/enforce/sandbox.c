@@ -704,7 +704,6 @@ __attribute__((noreturn)) static void fallback_main(struct run *r)
 	command_main(r);
 }
 
-/* Launcher side of the handshake with init. */
 static void drain_signalfd(int sfd)
 {
 	struct signalfd_siginfo si;

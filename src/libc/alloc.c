@@ -100,6 +100,9 @@ static int new_chunk(size_t len, int pop)
 	return 0;
 }
 
+/* 512 KiB: about what the launcher carves after init's clone (the
+ * configuration and the plan); populating more cost more than the faults
+ * it saved, on this VM. */
 void sh_mem_after_fork(void)
 {
 	if (heap.ready)
