@@ -44,10 +44,11 @@
  *    later comes through here).  Otherwise init performs the call itself,
  *    relative to the parent fd it resolved (mkdirat, mknodat, symlinkat,
  *    linkat, renameat2, openat with the caller's umask read from
- *    /proc/PID/status, only for the calls that need it) and answers with its result; an opened fd is injected
- *    with SECCOMP_IOCTL_NOTIF_ADDFD + SECCOMP_ADDFD_FLAG_SEND (O_CLOEXEC if
- *    asked), which makes it the call's return value.  Memory that cannot be
- *    read: EFAULT as the kernel would; anything else unexpected: EPERM.
+ *    /proc/PID/status, only by the calls that need it) and answers with
+ *    its result; an opened fd is injected with SECCOMP_IOCTL_NOTIF_ADDFD +
+ *    SECCOMP_ADDFD_FLAG_SEND (O_CLOEXEC if asked), which makes it the call's
+ *    return value.  Memory that cannot be read: EFAULT as the kernel would;
+ *    anything else unexpected: EPERM.
  *    Because every name creation, rename included, is serialised through
  *    this one loop, the directory checked is the directory written.
  *  - Final symlinks of O_CREAT opens are followed by init, by hand (open
@@ -668,12 +669,9 @@ static int open_parent(const struct call *c, int basefd, const char *path, uint6
 		return EACCES; /* fail closed: cannot tell where this is */
 	}
 	p->canon[n] = '\0';
-	/* The view has procfs at /proc alone (the plan never binds the host's,
-	 * and nothing inside can mount), and canon is where the directory is in
-	 * init's view, which is the caller's: elsewhere it is not procfs. */
+	/* Asked of the directory itself, not told by its path: a bound host
+	 * tree may hold a procfs of its own. */
 	struct statfs sf;
-	if (strncmp(p->canon, "/proc", 5) != 0 || (p->canon[5] != '/' && p->canon[5] != '\0'))
-		return 0;
 	if (fstatfs(p->fd, &sf) < 0) {
 		closefd(&p->fd);
 		return EACCES;
