@@ -271,11 +271,8 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 	}
 	if (rc == 0) {
 		SH_TP("R-prep");
-		struct sh_sandbox_opts so;
-		sh_sandbox_opts_init(&so);
-		so.leave_exiting_init = true; /* we exit right after */
 		plan.limits = lim;
-		rc = sh_sandbox_exec_opts(&plan, &so, e);
+		rc = sh_sandbox_exec(&plan, e);
 	}
 	if (published) {
 		sh_sandbox_set_publish_hooks(NULL);

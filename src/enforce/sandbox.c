@@ -1168,8 +1168,7 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e)
  *   7. read the status pipe to EOF (= execve succeeded) or an error record
  *   8. relay pty and signals (and start a pending forwarder) (SIGINT/TERM/HUP/QUIT/USR1/USR2 to init, which
  *      forwards them) until init reports the status (or exits); restore the
- *      terminal, run the end hook, reap init (or, for a caller about to
- *      exit, leave it exiting: leave_exiting_init), return the status
+ *      terminal, run the end hook, reap init, return the status
  * Init (pid 1, see init_main):
  *   i1 PR_SET_PDEATHSIG(SIGKILL)  i1b close inherited fds  i2 its own uid/gid
  *   maps (setgroups "deny")  i3 SIGPIPE ignored
@@ -1396,14 +1395,8 @@ out:
 	 * it (the workdir's audit), while init's exit goes on. */
 	if (ret >= 0 && end_hook.fn)
 		ret = end_hook.fn(end_hook.ctx, ret);
-	if (exiting > 0) {
-		bool cgroup = plan->limits && (plan->limits->kind == SH_LIMITS_CGROUP2 ||
-					       plan->limits->kind == SH_LIMITS_CGROUP1);
-		if (opts->leave_exiting_init && !cgroup)
-			(void)waitpid(exiting, NULL, WNOHANG); /* if it is done already */
-		else
-			reap(exiting);
-	}
+	if (exiting > 0)
+		reap(exiting);
 	sigaction(SIGPIPE, &sa_pipe_old, NULL);
 	sigaction(SIGCHLD, &sa_chld_old, NULL);
 	sigprocmask(SIG_SETMASK, &r.oldmask, NULL);

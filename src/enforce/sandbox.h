@@ -26,13 +26,6 @@ int sh_sandbox_exec(const struct sh_plan *plan, struct sh_err *e);
 
 struct sh_sandbox_opts {
 	int landlock_min_abi; /* refuse to run on an older Landlock ABI (default 1) */
-	/* The caller exits right after the run (the CLI): once init has
-	 * reported the status -- everything inside killed and reaped --
-	 * its own exit, which tears the namespaces down (a few hundred
-	 * microseconds), is not waited for; the kernel then hands it to
-	 * the caller's reaper.  Ignored with cgroup limits (the cgroup is
-	 * removed after the run, which needs init gone). */
-	bool leave_exiting_init;
 };
 
 void sh_sandbox_opts_init(struct sh_sandbox_opts *o);
