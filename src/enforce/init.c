@@ -94,8 +94,10 @@ static int run_polled(pid_t cmd, const sigset_t *set, struct sh_supervisor *sv, 
 			close(pubfd);
 			pubfd = -1;
 		}
+		/* Only when poll said so: a supervised creation is a few system
+		 * calls, one more read each would show. */
 		struct signalfd_siginfo si;
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		while ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			if (on_signal(cmd, (int)si.ssi_signo, &status)) {
 				sh_supervisor_free(sv);
 				if (pubfd >= 0)

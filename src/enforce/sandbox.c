@@ -662,7 +662,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 		int l = sh_recv_fd(r->sup[0]); /* EOF: the command failed before c7 */
 		sh_closep(&r->sup[0]);
 		if (l >= 0 && sv) {
-			sh_supervisor_listen(sv, l);
+			(void)sh_supervisor_listen(sv, l); /* false: slower wake-ups */
 		} else {
 			if (l >= 0)
 				close(l); /* creations then fail (ENOSYS): closed, not open */

@@ -37,8 +37,9 @@ struct sh_supervisor;
  * NULL when out of memory or the kernel lacks notifications. */
 struct sh_supervisor *sh_supervisor_new(char *const *protect, size_t n);
 /* Then the command's listener, received from it: s takes ownership (closed
- * by sh_supervisor_free). */
-void sh_supervisor_listen(struct sh_supervisor *s, int listener);
+ * by sh_supervisor_free).  True when the kernel (6.6+) took the
+ * synchronous wake-up mode for it (a matter of speed only). */
+bool sh_supervisor_listen(struct sh_supervisor *s, int listener);
 void sh_supervisor_free(struct sh_supervisor *s);
 /* The fd to poll for POLLIN (POLLHUP: nothing is filtered any more). */
 int sh_supervisor_fd(const struct sh_supervisor *s);

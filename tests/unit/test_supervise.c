@@ -15,10 +15,15 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -493,4 +498,35 @@ TEST_FORK(supervise_no_listener_without_protected_names)
 	CHECK(host_has(d, ".safehouse"));
 	t_rmtree(d);
 	free(d);
+}
+
+/* The listener is put in the synchronous wake-up mode (Linux 6.6): a wrong
+ * request number or flag would leave every creation waking an idle CPU. */
+TEST_FORK(supervise_listener_takes_sync_wakeups)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+	CHECK_INT(uname(&u), ==, 0);
+	CHECK_INT(sscanf(u.release, "%d.%d", &major, &minor), ==, 2);
+	/* Notify on a syscall number nothing calls; allow everything else. */
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xfffU, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = f };
+	CHECK_INT(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), ==, 0);
+	int l = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			     &prog);
+	CHECK(l >= 0);
+	struct sh_supervisor *sv = sh_supervisor_new(NULL, 0);
+	CHECK(sv != NULL);
+	bool sync = sh_supervisor_listen(sv, l);
+	if (major > 6 || (major == 6 && minor >= 6))
+		CHECK(sync);
+	else
+		CHECK(!sync); /* EINVAL: an unknown request on older kernels */
+	CHECK_INT(sh_supervisor_fd(sv), ==, l);
+	sh_supervisor_free(sv);
 }
