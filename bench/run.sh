@@ -24,7 +24,9 @@
 #   20k-file repository (the workdir), the latter twice: inside one running
 #   session (hyperfine runs in the sandbox: what an agent's git commands
 #   cost) and one session per command (start-up and the post-session audit
-#   included).  Overhead inside/outside - 1, target <= 3%.
+#   included).  Overhead inside/outside - 1, target <= 3%.  For reference
+#   (no target): unpacking a 5,000-file tar inside one session, where every
+#   file created goes through the creation supervisor.
 # Everything generated lives in BUILD/bench/ and is removed at the end.
 #
 # Internal: bench/run.sh --startup SAFEHOUSE WORKDIR OUT.json [firejail]
@@ -256,6 +258,26 @@ if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
 			2>"$BENCH/git.err"; }
 		if [ $((r % 2)) = 1 ]; then outs && ins; else ins && outs; fi ||
 			{ cat "$BENCH/git.err" >&2; die "git in-session workload failed"; }
+	done
+	# Creation-heavy (reference, no target in the issue): unpacking 5,000
+	# small files from a tar, one session running, each run into a new
+	# directory (nothing deleted between runs: some filesystems make
+	# creating right after deleting slower).  Every file created inside
+	# is a round trip to the creation supervisor (init).
+	mkdir -p "$BENCH/untar" &&
+		(cd "$BENCH/repo" && git ls-files | head -5000 | tar -cf "$BENCH/untar/src.tar" -T -) ||
+		die "cannot make the tar"
+	untar='sh -c "tar -C \$(mktemp -d out.XXXXXX) -xf src.tar"'
+	for r in 1 2 3; do
+		echo "bench: tar -x of 5,000 files inside one session, round $r"
+		ins() { (cd "$BENCH/untar" && $SH -- hyperfine -N --style none --warmup 1 --runs 5 \
+			--export-json /dev/stdout "$untar" 2>"$BENCH/untar.err") |
+			cat >"$BENCH/json/untar-in-$r.json" && [ -s "$BENCH/json/untar-in-$r.json" ]; }
+		outs() { (cd "$BENCH/untar" && hyperfine -N --style none --warmup 1 --runs 5 \
+			--export-json /dev/stdout "$untar") >"$BENCH/json/untar-out-$r.json" \
+			2>"$BENCH/untar.err"; }
+		if [ $((r % 2)) = 1 ]; then outs && ins; else ins && outs; fi ||
+			{ cat "$BENCH/untar.err" >&2; die "tar workload failed"; }
 	done
 	WORK="$BENCH/json"
 fi
