@@ -78,6 +78,21 @@ static int resolve_workdir(struct sh_context *c, const struct sh_options *o, str
 	if (stat(c->workdir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not a directory", c->workdir_source,
 			       c->workdir);
+#ifdef __linux__
+	/* The sandbox builds its own /dev and /proc: no host directory below
+	 * them can be bound in, so such a workdir would not exist inside. */
+	static const char *const built[] = { "/dev", "/proc" };
+	for (size_t i = 0; i < sizeof(built) / sizeof(built[0]); i++) {
+		size_t n = strlen(built[i]);
+		if (strncmp(c->workdir, built[i], n) != 0 ||
+		    (c->workdir[n] != '/' && c->workdir[n] != '\0'))
+			continue;
+		sh_fail(e, SH_EXIT_USAGE, 0,
+			"%s: '%s' is in %s, which the sandbox makes itself (nothing of the host's "
+			"below it is bound in)", c->workdir_source, c->workdir, built[i]);
+		return sh_hint(e, "run from a directory elsewhere, or give one with --workdir=DIR");
+	}
+#endif
 	return 0;
 }
 

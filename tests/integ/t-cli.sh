@@ -87,6 +87,19 @@ run "$S" --stdout --workdir="$T/missing" -- true
 check "--workdir of a missing dir fails" '[ $RC -eq 1 ] && has "$ERR" "does not exist"'
 run "$S" --stdout --workdir="$H/file.txt" -- true
 check "--workdir of a file fails" '[ $RC -eq 1 ] && has "$ERR" "not a directory"'
+run "$S" --workdir=/dev -- true
+check "a workdir in /dev (built by the sandbox) is a usage error, with a hint" \
+	'[ $RC -eq 1 ] && has "$ERR" "is in /dev" && has "$ERR" "--workdir=DIR"'
+if [ -d /dev/shm ] && mkdir "/dev/shm/sh-integ-$$" 2>/dev/null; then
+	run sh -c "cd /dev/shm/sh-integ-$$ && exec \"\$0\" -- true" "$S"
+	rmdir "/dev/shm/sh-integ-$$"
+	check "the current directory in /dev/shm as the workdir: the same error" \
+		'[ $RC -eq 1 ] && has "$ERR" "current directory" && has "$ERR" "is in /dev"'
+else
+	skip "the current directory in /dev/shm as the workdir" "no writable /dev/shm"
+fi
+run "$S" --workdir=/proc/self -- true
+check "a workdir in /proc is a usage error" '[ $RC -eq 1 ] && has "$ERR" "is in /proc"'
 run env SAFEHOUSE_WORKDIR= "$S" why --write "$W/x" -- true
 check "SAFEHOUSE_WORKDIR set but empty disables the workdir" 'has "$OUT" "deny: file-write-data"'
 run env SAFEHOUSE_WORKDIR="$T/other" "$S" why --write "$T/other/x" -- true

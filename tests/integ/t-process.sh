@@ -59,12 +59,13 @@ run "$S" -- "no-such-command-$n" </dev/null
 check "an unknown command: 127, command not found" '[ $RC -eq 127 ] && has "$ERR" "no-such-command-$n'\'': command not found"'
 run "$S" -- ./missing </dev/null
 check "a missing path: 127" '[ $RC -eq 127 ] && has "$ERR" "./missing"'
-# The workdir /proc/self/fd resolves to /proc/<launcher pid>/fd, which does
-# not exist in the sandbox's own /proc: a real set-up failure after the
-# namespaces exist.
-run "$S" --workdir=/proc/self/fd -- sh -c 'echo RAN' </dev/null
+# With no workdir the command starts in the current directory, and one that
+# no rule grants does not exist inside: a real set-up failure after the
+# namespaces exist.  (A workdir in /proc or /dev is refused before that.)
+mkdir "$T/hidden"
+run sh -c 'cd "$1" && exec "$2" --workdir= -- sh -c "echo RAN"' sh "$T/hidden" "$S" </dev/null
 check "set-up failure: 125, the step and the path named, nothing ran" \
-	'[ $RC -eq 125 ] && has "$ERR" "chdir: cannot enter '\''/proc/" && hasnt "$OUT" "RAN"'
+	'[ $RC -eq 125 ] && has "$ERR" "chdir: cannot enter '\''$T/hidden'\''" && hasnt "$OUT" "RAN"'
 
 # --- argv and the -- boundary
 run "$S" -- sh -c 'for a; do printf "[%s]" "$a"; done' argv0 "a b" "" -- "it's" '"q"' '$HOME' '*' -x "tab	x" </dev/null
