@@ -368,6 +368,10 @@ struct bld {
 	const struct sh_policy *p;
 	struct sh_plan_notes *notes;
 	unsigned *rule_q; /* per rule: which of the four queries it covers */
+	/* Deciding a host path strictly below /tmp with mounts: an allow rule
+	 * on /tmp as a whole grants the private tmpfs, not the host's content
+	 * (check_name() skips it; see scratch_root()). */
+	bool host_below_tmp;
 
 	struct cand *c;
 	size_t nc, ccap;
@@ -655,6 +659,21 @@ static void free_tab(struct rtab *t)
 		free(t->r);
 }
 
+/* (subpath "/tmp"): the grant of the scratch area as a whole.  With mounts
+ * /tmp is a private tmpfs, so such a rule says nothing about the host's
+ * directories below /tmp: a workdir /tmp/a/b is bound by itself, not with
+ * its host parent /tmp/a.  Rules naming a path below /tmp (a workdir, an
+ * --add-dirs) still do. */
+static bool scratch_root(const struct sh_filter *f)
+{
+	if (f->kind != SH_F_SUBPATH || strncmp(f->arg, "/tmp", 4) != 0)
+		return false;
+	for (const char *t = f->arg + 4; *t; t++)
+		if (*t != '/')
+			return false;
+	return true;
+}
+
 /* The four queries on one name, in one backward scan (same semantics as
  * sh_policy_check: the last matching rule decides, else the default). */
 static void check_name(const struct bld *b, const char *path, struct dec *d)
@@ -685,7 +704,10 @@ static void check_name(const struct bld *b, const char *path, struct dec *d)
 			if (quick && al && (al > len || !(bound[al / 64] & (1ull << (al % 64))) ||
 					    memcmp(path, e->astr[j], al) != 0))
 				continue; /* cannot match: not in its directory */
-			hit = sh_filter_matches_path(&b->p->rules[i].filters[e->filt[j]], path);
+			const struct sh_filter *f = &b->p->rules[i].filters[e->filt[j]];
+			if (b->host_below_tmp && b->p->rules[i].action == SH_ALLOW && scratch_root(f))
+				continue; /* a deny of /tmp as a whole still applies */
+			hit = sh_filter_matches_path(f, path);
 		}
 		if (!hit)
 			continue;
@@ -1024,9 +1046,11 @@ static void classify(struct bld *b)
 			else
 				c->type = N_SPECIAL;
 		}
+		b->host_below_tmp = !b->in->fallback && strictly_under(c->path, "/tmp");
 		decide(b, c->path, "", &c->node);
 		if (c->type == N_DIR)
 			decide(b, c->path, strcmp(c->path, "/") == 0 ? "\001" : "/\001", &c->inter);
+		b->host_below_tmp = false;
 		if (c->type == N_SYMLINK)
 			c->target = read_link(c->path);
 	}

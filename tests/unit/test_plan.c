@@ -926,6 +926,49 @@ TEST(plan_workdir_in_tmp_is_bound_over_private_tmp)
 	fx_free(&f);
 }
 
+/* The grant of /tmp as a whole is the private tmpfs: with a workdir below a
+ * host directory of /tmp, that directory is a skeleton, not a bind that
+ * would bring its other entries in.  A deny of /tmp still applies.
+ * (Fallback, where /tmp is the host's: plan_fallback_tmp_only_when_explicit.) */
+TEST(plan_tmp_grant_does_not_bind_host_parents)
+{
+	struct fx f;
+	char tmproot[] = "/tmp/sh-plan-XXXXXX";
+	CHECK(mkdtemp(tmproot) != NULL);
+	char *w = cat(tmproot, "/w"), *sib = cat(tmproot, "/sibling");
+
+	CHECK_INT(mkdir(w, 0755), ==, 0);
+	CHECK_INT(mkdir(sib, 0755), ==, 0);
+	fx_init(&f);
+	free(f.work);
+	f.work = sh_xstrdup(w);
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_SUBPATH, "/tmp");
+	/* as the generated workdir profile does for the workdir's ancestors */
+	ALLOW(&f.pol, "file-read-metadata", SH_F_LITERAL, tmproot);
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_SUBPATH, w);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	HAS(&f, "tmpfs /tmp size=1G");
+	HAS(&f, "dir %s  (t.sb:2)", tmproot);
+	HAS(&f, "bind-rw %s  (t.sb:3)", w);
+	HASNT(&f, "bind-rw %s  (t.sb:1)", tmproot);
+	CHECK(mount_index(&f.plan, sib) < 0);
+	CHECK(parents_first(&f.plan));
+	fx_free(&f);
+
+	fx_init(&f);
+	free(f.work);
+	f.work = sh_xstrdup(w);
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_SUBPATH, w);
+	DENY(&f.pol, "file-write*", SH_F_SUBPATH, "/tmp");
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	HAS(&f, "bind-ro %s  (t.sb:1)", w);
+	fx_free(&f);
+
+	t_rmtree(tmproot);
+	free(w);
+	free(sib);
+}
+
 /* ---- policies compiled from SBPL text by the profile compiler ---- */
 
 static int compile(struct fx *f, const char *text)
