@@ -92,6 +92,15 @@ static int resolve_workdir(struct sh_context *c, const struct sh_options *o, str
 			"below it is bound in)", c->workdir_source, c->workdir, built[i]);
 		return sh_hint(e, "run from a directory elsewhere, or give one with --workdir=DIR");
 	}
+	/* /tmp itself is the session's private tmpfs: what the command wrote
+	 * there would be gone at the end, not in the host's /tmp. */
+	if (strcmp(c->workdir, "/tmp") == 0) {
+		sh_fail(e, SH_EXIT_USAGE, 0,
+			"%s: '/tmp' is the sandbox's own private /tmp: files written in it would not "
+			"reach the host's", c->workdir_source);
+		return sh_hint(e, "use a directory below it (mkdir /tmp/work && cd /tmp/work), or "
+				  "give one with --workdir=DIR");
+	}
 #endif
 	return 0;
 }

@@ -100,6 +100,9 @@ else
 fi
 run "$S" --workdir=/proc/self -- true
 check "a workdir in /proc is a usage error" '[ $RC -eq 1 ] && has "$ERR" "is in /proc"'
+run sh -c 'cd /tmp && exec "$0" -- sh -c "echo RAN"' "$S"
+check "/tmp as the workdir (the private tmpfs: writes would be lost) is a usage error" \
+	'[ $RC -eq 1 ] && has "$ERR" "private /tmp" && has "$ERR" "hint:" && hasnt "$OUT" RAN'
 run env SAFEHOUSE_WORKDIR= "$S" why --write "$W/x" -- true
 check "SAFEHOUSE_WORKDIR set but empty disables the workdir" 'has "$OUT" "deny: file-write-data"'
 run env SAFEHOUSE_WORKDIR="$T/other" "$S" why --write "$T/other/x" -- true
