@@ -49,6 +49,44 @@ static int resolve_home(struct sh_context *c, struct sh_err *e)
 	return 0;
 }
 
+/* Linux: a grant (the workdir, --add-dirs) cannot name what the sandbox
+ * makes itself: /dev and /proc (nothing of the host's below them is bound
+ * in: the path would not exist inside) and /tmp as a whole (the session's
+ * private tmpfs: what the command wrote would be gone at the end, not in
+ * the host's /tmp; a directory below /tmp is bound from the host).  0, or a
+ * usage error naming source. */
+static int built_in_area(const char *path, const char *source, bool workdir, struct sh_err *e)
+{
+#ifdef __linux__
+	static const char *const built[] = { "/dev", "/proc" };
+	for (size_t i = 0; i < sizeof(built) / sizeof(built[0]); i++) {
+		size_t n = strlen(built[i]);
+		if (strncmp(path, built[i], n) != 0 || (path[n] != '/' && path[n] != '\0'))
+			continue;
+		sh_fail(e, SH_EXIT_USAGE, 0,
+			"%s: '%s' is in %s, which the sandbox makes itself (nothing of the host's "
+			"below it is bound in)", source, path, built[i]);
+		return sh_hint(e, workdir ? "run from a directory elsewhere, or give one with "
+					    "--workdir=DIR"
+					  : "use a directory elsewhere");
+	}
+	if (strcmp(path, "/tmp") == 0) {
+		sh_fail(e, SH_EXIT_USAGE, 0,
+			"%s: '/tmp' is the sandbox's own private /tmp: files written in it would not "
+			"reach the host's", source);
+		return sh_hint(e, workdir ? "use a directory below it (mkdir /tmp/work && cd "
+					    "/tmp/work), or give one with --workdir=DIR"
+					  : "use a directory below it (mkdir /tmp/work)");
+	}
+#else
+	(void)path;
+	(void)source;
+	(void)workdir;
+	(void)e;
+#endif
+	return 0;
+}
+
 static int resolve_workdir(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
 {
 	const char *w = NULL, *env = getenv("SAFEHOUSE_WORKDIR");
@@ -78,31 +116,7 @@ static int resolve_workdir(struct sh_context *c, const struct sh_options *o, str
 	if (stat(c->workdir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not a directory", c->workdir_source,
 			       c->workdir);
-#ifdef __linux__
-	/* The sandbox builds its own /dev and /proc: no host directory below
-	 * them can be bound in, so such a workdir would not exist inside. */
-	static const char *const built[] = { "/dev", "/proc" };
-	for (size_t i = 0; i < sizeof(built) / sizeof(built[0]); i++) {
-		size_t n = strlen(built[i]);
-		if (strncmp(c->workdir, built[i], n) != 0 ||
-		    (c->workdir[n] != '/' && c->workdir[n] != '\0'))
-			continue;
-		sh_fail(e, SH_EXIT_USAGE, 0,
-			"%s: '%s' is in %s, which the sandbox makes itself (nothing of the host's "
-			"below it is bound in)", c->workdir_source, c->workdir, built[i]);
-		return sh_hint(e, "run from a directory elsewhere, or give one with --workdir=DIR");
-	}
-	/* /tmp itself is the session's private tmpfs: what the command wrote
-	 * there would be gone at the end, not in the host's /tmp. */
-	if (strcmp(c->workdir, "/tmp") == 0) {
-		sh_fail(e, SH_EXIT_USAGE, 0,
-			"%s: '/tmp' is the sandbox's own private /tmp: files written in it would not "
-			"reach the host's", c->workdir_source);
-		return sh_hint(e, "use a directory below it (mkdir /tmp/work && cd /tmp/work), or "
-				  "give one with --workdir=DIR");
-	}
-#endif
-	return 0;
+	return built_in_area(c->workdir, c->workdir_source, true, e);
 }
 
 static void add_grant(struct sh_context *c, const char *path, bool writable, bool is_dir,
@@ -130,6 +144,8 @@ static int grant_spec(struct sh_context *c, const char *spec, bool writable, con
 	struct sh_pathlist pl = { 0 };
 	int rc = sh_pathlist_add(&pl, spec, c->home, base, origin, e);
 
+	for (size_t i = 0; rc == 0 && i < pl.paths.n; i++)
+		rc = built_in_area(pl.paths.v[i], origin, false, e);
 	if (rc == 0)
 		add_grants(c, &pl, writable, origin);
 	sh_pathlist_free(&pl);

@@ -103,6 +103,12 @@ check "a workdir in /proc is a usage error" '[ $RC -eq 1 ] && has "$ERR" "is in 
 run sh -c 'cd /tmp && exec "$0" -- sh -c "echo RAN"' "$S"
 check "/tmp as the workdir (the private tmpfs: writes would be lost) is a usage error" \
 	'[ $RC -eq 1 ] && has "$ERR" "private /tmp" && has "$ERR" "hint:" && hasnt "$OUT" RAN'
+run "$S" --add-dirs=/tmp -- sh -c "echo RAN"
+check "--add-dirs=/tmp (the private tmpfs) is a usage error" \
+	'[ $RC -eq 1 ] && has "$ERR" "--add-dirs" && has "$ERR" "private /tmp" && hasnt "$OUT" RAN'
+run env SAFEHOUSE_ADD_DIRS_RO=/dev/null "$S" -- sh -c "echo RAN"
+check "a grant in /dev (SAFEHOUSE_ADD_DIRS_RO=/dev/null) is a usage error" \
+	'[ $RC -eq 1 ] && has "$ERR" "SAFEHOUSE_ADD_DIRS_RO" && has "$ERR" "is in /dev" && hasnt "$OUT" RAN'
 run env SAFEHOUSE_WORKDIR= "$S" why --write "$W/x" -- true
 check "SAFEHOUSE_WORKDIR set but empty disables the workdir" 'has "$OUT" "deny: file-write-data"'
 run env SAFEHOUSE_WORKDIR="$T/other" "$S" why --write "$T/other/x" -- true
