@@ -87,6 +87,15 @@ static int built_in_area(const char *path, const char *source, bool workdir, str
 	return 0;
 }
 
+/* path is dir or lies below it (both canonical). */
+static bool under_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
 static int resolve_workdir(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
 {
 	const char *w = NULL, *env = getenv("SAFEHOUSE_WORKDIR");
@@ -116,7 +125,27 @@ static int resolve_workdir(struct sh_context *c, const struct sh_options *o, str
 	if (stat(c->workdir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not a directory", c->workdir_source,
 			       c->workdir);
-	return built_in_area(c->workdir, c->workdir_source, true, e);
+	if (built_in_area(c->workdir, c->workdir_source, true, e) < 0)
+		return -1;
+	/* A workdir that is, or contains, the home directory grants all of it,
+	 * ~/.ssh and shell startup files included: the grant comes after the
+	 * integrations' denies.  Taken from the current directory (launched
+	 * from ~ or / by habit) that is refused; named explicitly, it is done,
+	 * with a warning. */
+	if (c->home && under_dir(c->home, c->workdir)) {
+		const char *what = strcmp(c->home, c->workdir) == 0 ? "is" : "contains";
+		if (!o->workdir && !env) {
+			sh_fail(e, SH_EXIT_USAGE, 0,
+				"%s: '%s' %s your home directory: as the workdir, all of it (~/.ssh, "
+				"cloud credentials, shell startup files) would be readable and "
+				"writable inside", c->workdir_source, c->workdir, what);
+			return sh_hint(e, "run from a project directory, or give one with "
+					  "--workdir=DIR (--workdir=~ grants your whole home on purpose)");
+		}
+		sh_warn("the workdir '%s' %s your home directory: all of it is readable and writable "
+			"inside, ~/.ssh and shell startup files included", c->workdir, what);
+	}
+	return 0;
 }
 
 static void add_grant(struct sh_context *c, const char *path, bool writable, bool is_dir,

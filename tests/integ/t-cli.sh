@@ -103,6 +103,18 @@ check "a workdir in /proc is a usage error" '[ $RC -eq 1 ] && has "$ERR" "is in 
 run sh -c 'cd /tmp && exec "$0" -- sh -c "echo RAN"' "$S"
 check "/tmp as the workdir (the private tmpfs: writes would be lost) is a usage error" \
 	'[ $RC -eq 1 ] && has "$ERR" "private /tmp" && has "$ERR" "hint:" && hasnt "$OUT" RAN'
+# The home directory as the workdir grants all of it (~/.ssh included):
+# refused when it comes from the current directory, done with a warning
+# when named.
+run sh -c 'cd "$1" && exec "$2" -- sh -c "echo RAN"' sh "$H" "$S"
+check "the current directory being \$HOME is refused (it would grant ~/.ssh), with a hint" \
+	'[ $RC -eq 1 ] && has "$ERR" "is your home directory" && has "$ERR" "--workdir=DIR" && hasnt "$OUT" RAN'
+run sh -c 'cd / && exec "$0" -- sh -c "echo RAN"' "$S"
+check "the current directory / (it contains \$HOME) is refused" \
+	'[ $RC -eq 1 ] && has "$ERR" "contains your home directory" && hasnt "$OUT" RAN'
+run "$S" --workdir="$H" -- sh -c 'cat "$HOME/.ssh/id_ed25519"'
+check "--workdir=\$HOME named explicitly: runs, with a warning that ~/.ssh is inside" \
+	'[ $RC -eq 0 ] && has "$OUT" secret && has "$ERR" "warning:" && has "$ERR" "~/.ssh"'
 run "$S" --add-dirs=/tmp -- sh -c "echo RAN"
 check "--add-dirs=/tmp (the private tmpfs) is a usage error" \
 	'[ $RC -eq 1 ] && has "$ERR" "--add-dirs" && has "$ERR" "private /tmp" && hasnt "$OUT" RAN'
