@@ -173,8 +173,14 @@ static int grant_spec(struct sh_context *c, const char *spec, bool writable, con
 	struct sh_pathlist pl = { 0 };
 	int rc = sh_pathlist_add(&pl, spec, c->home, base, origin, e);
 
-	for (size_t i = 0; rc == 0 && i < pl.paths.n; i++)
+	for (size_t i = 0; rc == 0 && i < pl.paths.n; i++) {
 		rc = built_in_area(pl.paths.v[i], origin, false, e);
+		if (rc == 0 && c->home && under_dir(c->home, pl.paths.v[i]))
+			sh_warn("%s: '%s' %s your home directory: all of it is %s inside, ~/.ssh "
+				"and shell startup files included", origin, pl.paths.v[i],
+				strcmp(c->home, pl.paths.v[i]) == 0 ? "is" : "contains",
+				writable ? "readable and writable" : "readable");
+	}
 	if (rc == 0)
 		add_grants(c, &pl, writable, origin);
 	sh_pathlist_free(&pl);

@@ -115,6 +115,9 @@ check "the current directory / (it contains \$HOME) is refused" \
 run "$S" --workdir="$H" -- sh -c 'cat "$HOME/.ssh/id_ed25519"'
 check "--workdir=\$HOME named explicitly: runs, with a warning that ~/.ssh is inside" \
 	'[ $RC -eq 0 ] && has "$OUT" secret && has "$ERR" "warning:" && has "$ERR" "~/.ssh"'
+run "$S" --add-dirs-ro="$H" -- sh -c 'cat "$HOME/.ssh/id_ed25519"'
+check "--add-dirs-ro=\$HOME: done, with a warning that ~/.ssh is readable inside" \
+	'[ $RC -eq 0 ] && has "$OUT" secret && has "$ERR" "--add-dirs-ro: '\''$H'\'' is your home directory" && has "$ERR" "readable inside"'
 run "$S" --add-dirs=/tmp -- sh -c "echo RAN"
 check "--add-dirs=/tmp (the private tmpfs) is a usage error" \
 	'[ $RC -eq 1 ] && has "$ERR" "--add-dirs" && has "$ERR" "private /tmp" && hasnt "$OUT" RAN'
