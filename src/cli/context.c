@@ -216,6 +216,7 @@ static int decide_trust(struct sh_context *c, const struct sh_options *o, struct
 
 	if (sh_trust_store_path(&c->trust_store, e) < 0)
 		return -1;
+	c->config_dir = sh_path_parent(c->trust_store);
 	if (c->workdir && sh_trust_is_trusted(c->trust_store, c->workdir, &listed, e) < 0)
 		return -1;
 	in.always = o->always_trust_workdir_config < 0 ? SH_TRI_UNSET
@@ -585,6 +586,7 @@ void sh_context_free(struct sh_context *c)
 	sh_catalog_free(&c->cat);
 	free(c->profiles_source);
 	free(c->trust_store);
+	free(c->config_dir);
 	free(c->wdconfig_status);
 	free(c->trust_update);
 	sh_wdconfig_free(&c->wdconfig);
@@ -639,6 +641,8 @@ void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *i
 	in->appended = c->appended;
 	in->nappended = c->nappended;
 	in->allow_workdir_config_writes = o->allow_workdir_config_writes;
+	in->config_dirs[0] = c->config_dir;
+	in->config_dirs[1] = c->sysconfdir;
 	in->allow_profile_writes = o->allow_profile_writes;
 	in->allow_agent_config_writes = o->allow_agent_config_writes;
 	in->workdir_readonly = strcmp(c->sandbox, "read-only") == 0;

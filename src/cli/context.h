@@ -26,6 +26,7 @@ struct sh_context {
 	char *profiles_source;
 	struct sh_trust_decision trust;
 	char *trust_store;
+	char *config_dir; /* the user's safehouse configuration directory (trust_store's) */
 	char *wdconfig_status; /* for --explain */
 	char *trust_update;    /* what --always-trust-workdir-config did, or NULL */
 	struct sh_wdconfig wdconfig; /* loaded only when trusted */

@@ -333,6 +333,25 @@ static char *gen_grants(const struct sh_assemble_in *in)
 	return sh_buf_take(&b);
 }
 
+/* safehouse's configuration and trusted-workdirs list decide the next
+ * session's policy: a workdir or grant that covers them (~/.config, /etc)
+ * must not let the command loosen it (nor create the files: they are
+ * protected names when absent). */
+static char *gen_config_protection(const struct sh_assemble_in *in)
+{
+	struct sh_buf b = { 0 };
+
+	sh_buf_puts(&b, ";; safehouse's own configuration cannot be written from inside.\n");
+	for (size_t i = 0; i < 2; i++) {
+		if (!in->config_dirs[i])
+			continue;
+		char *q = sh_sbpl_quote(in->config_dirs[i]);
+		sh_buf_printf(&b, "(deny file-write* (subpath %s))\n", q);
+		free(q);
+	}
+	return sh_buf_take(&b);
+}
+
 static char *gen_workdir(const struct sh_assemble_in *in)
 {
 	struct sh_buf b = { 0 };
@@ -535,6 +554,9 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 			   sh_xstrdup(";; The workdir config cannot be written from inside "
 				      "(--allow-workdir-config-writes lifts this).\n"
 				      "(deny file-write* (workdir-literal \"/.safehouse\"))\n"),
+			   SH_SRC_GENERATED);
+	if (in->config_dirs[0] || in->config_dirs[1])
+		add_source(a, "<generated: safehouse config protection>", gen_config_protection(in),
 			   SH_SRC_GENERATED);
 	if (in->danger_full_access)
 		add_source(a, "<generated: danger-full-access>", gen_danger(), SH_SRC_GENERATED);

@@ -55,6 +55,10 @@ struct sh_assemble_in {
 	const struct sh_appended *appended;
 	size_t nappended;
 	bool allow_workdir_config_writes;
+	/* safehouse's own configuration directories (the user's, beside the
+	 * trusted-workdirs store, and the system's): never writable inside,
+	 * whatever the grants (NULL: none). */
+	const char *config_dirs[2];
 	bool allow_profile_writes;
 	bool allow_agent_config_writes; /* lift the agent profiles' policy-bearing denies */
 	bool workdir_readonly;   /* --sandbox=read-only */

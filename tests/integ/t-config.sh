@@ -136,3 +136,24 @@ else
 	run "$S" --env --stdout -- true
 	check "as a user, a requirements file the user owns is ignored with a warning" '[ $RC -eq 0 ] && has "$ERR" "requirements ignored:"'
 fi
+
+# --- safehouse's own configuration is never writable inside, whatever the
+# grants: it decides the next session's policy.
+rm -f "$E/requirements"
+mkdir -p "$H/.config/safehouse"
+printf 'network=none\n' > "$UC"
+run "$S" --workdir="$H/.config" -- sh -c 'echo network=full >> "$HOME/.config/safehouse/config";
+	echo /x >> "$HOME/.config/safehouse/trusted-workdirs"; echo ok > "$HOME/.config/other"; echo done'
+check "a workdir covering ~/.config: the user config and trusted-workdirs cannot be written or created" \
+	'[ "$(cat "$UC")" = network=none ] && [ ! -e "$H/.config/safehouse/trusted-workdirs" ] &&
+	 [ "$(cat "$H/.config/other" 2>/dev/null)" = ok ] && has "$OUT" done'
+rm -rf "$H/.config/safehouse"
+run "$S" --workdir="$H/.config" -- sh -c 'mkdir -p "$HOME/.config/safehouse" &&
+	echo sandbox=danger-full-access > "$HOME/.config/safehouse/config"'
+check "... nor the directory made when it is absent (and nothing appears on the host)" \
+	'[ $RC -ne 0 ] && [ ! -e "$H/.config/safehouse" ]'
+printf 'network=none\n' > "$E/config"
+run "$S" --add-dirs="$E" -- sh -c 'echo network=full >> "$1/config"' sh "$E"
+check "a grant covering the system configuration directory: still read-only inside" \
+	'[ $RC -ne 0 ] && [ "$(cat "$E/config")" = network=none ]'
+rm -f "$E/config"

@@ -252,3 +252,51 @@ TEST(agent_word_index_and_insert_args)
 	CHECK_INT(idx, ==, 2);
 	free(w);
 }
+
+/* safehouse's own configuration directories are denied for writing after
+ * every grant and the workdir, even when those cover them. */
+TEST(assemble_config_dirs_never_writable)
+{
+	struct sh_catalog c;
+	struct sh_strv f = { 0 };
+	struct sh_assembly a;
+	struct sh_err e = { 0 };
+	char *argv[] = { "codex", NULL };
+	struct sh_grant g = { "/etc", true, true, "--add-dirs" };
+	struct sh_assemble_in in = { 0 };
+
+	t_catalog(&c);
+	in.cat = &c;
+	in.target = "linux";
+	in.home = "/home/u";
+	in.workdir = "/home/u/.config";
+	in.argv = argv;
+	in.argc = 1;
+	in.features = &f;
+	in.grants = &g;
+	in.ngrants = 1;
+	in.config_dirs[0] = "/home/u/.config/safehouse";
+	in.config_dirs[1] = "/etc/safehouse";
+	CHECK_INT(sh_assemble(&in, &a, &e), ==, 0);
+	size_t wd = index_of(&a, "<generated: workdir>"),
+	       cfg = index_of(&a, "<generated: safehouse config protection>");
+	CHECK(cfg != (size_t)-1 && wd < cfg);
+
+	struct sh_policy p;
+	struct sh_profile_ctx *pc = sh_profile_ctx_new("/home/u", "/home/u/.config", "linux");
+	sh_policy_init(&p);
+	for (size_t i = 0; i < a.n; i++)
+		CHECK_INT(sh_profile_compile(pc, a.src[i].name, a.src[i].text, a.src[i].len, &p, &e), ==, 0);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/home/u/.config/safehouse/config").action, ==,
+		  SH_DENY);
+	CHECK_INT(sh_policy_check(&p, "file-write-create", "/home/u/.config/safehouse/trusted-workdirs")
+			  .action, ==, SH_DENY);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/etc/safehouse/requirements").action, ==,
+		  SH_DENY);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/home/u/.config/other").action, ==, SH_ALLOW);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/etc/hosts").action, ==, SH_ALLOW);
+	sh_profile_ctx_free(pc);
+	sh_policy_free(&p);
+	sh_assembly_free(&a);
+	sh_catalog_meta_free(&c);
+}
