@@ -531,6 +531,11 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 	if (pdir && !*pdir)
 		pdir = NULL;
 	c->profiles_source = pdir ? sh_xasprintf("directory %s", pdir) : sh_xstrdup("built-in");
+	if (pdir) {
+		struct sh_err ignored;
+		if (sh_path_canon(pdir, &c->profiles_dir, &ignored) < 0)
+			c->profiles_dir = NULL; /* the catalog's load reports it */
+	}
 	c->sysconfdir = sh_xstrdup(SH_SYSCONFDIR);
 	c->sandbox = sh_xstrdup("workspace-write");
 	c->sandbox_origin = sh_xstrdup("default");
@@ -587,6 +592,7 @@ void sh_context_free(struct sh_context *c)
 	free(c->profiles_source);
 	free(c->trust_store);
 	free(c->config_dir);
+	free(c->profiles_dir);
 	free(c->wdconfig_status);
 	free(c->trust_update);
 	sh_wdconfig_free(&c->wdconfig);
@@ -643,6 +649,7 @@ void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *i
 	in->allow_workdir_config_writes = o->allow_workdir_config_writes;
 	in->config_dirs[0] = c->config_dir;
 	in->config_dirs[1] = c->sysconfdir;
+	in->profiles_dir = c->profiles_dir;
 	in->allow_profile_writes = o->allow_profile_writes;
 	in->allow_agent_config_writes = o->allow_agent_config_writes;
 	in->workdir_readonly = strcmp(c->sandbox, "read-only") == 0;

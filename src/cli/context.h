@@ -27,6 +27,7 @@ struct sh_context {
 	struct sh_trust_decision trust;
 	char *trust_store;
 	char *config_dir; /* the user's safehouse configuration directory (trust_store's) */
+	char *profiles_dir; /* --profiles-dir / SAFEHOUSE_PROFILES_DIR, canonical, or NULL */
 	char *wdconfig_status; /* for --explain */
 	char *trust_update;    /* what --always-trust-workdir-config did, or NULL */
 	struct sh_wdconfig wdconfig; /* loaded only when trusted */

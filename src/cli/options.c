@@ -337,7 +337,7 @@ static const struct optdef optdefs[] = {
 	{ "allow-workdir-config-writes", ARG_NONE, set_allow_wd_writes, NULL,
 	  "do not write-protect <workdir>/.safehouse" },
 	{ "allow-profile-writes", ARG_NONE, set_allow_profile_writes, NULL,
-	  "do not write-protect appended profile files" },
+	  "do not write-protect appended profiles and --profiles-dir" },
 	{ "allow-agent-config-writes", ARG_NONE, set_allow_agent_writes, NULL,
 	  "let the agent rewrite its own hooks, MCP and permission settings" },
 	{ "env", ARG_OPTIONAL, set_env, "FILE",

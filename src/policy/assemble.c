@@ -349,6 +349,12 @@ static char *gen_config_protection(const struct sh_assemble_in *in)
 		sh_buf_printf(&b, "(deny file-write* (subpath %s))\n", q);
 		free(q);
 	}
+	if (in->profiles_dir && !in->allow_profile_writes) {
+		char *q = sh_sbpl_quote(in->profiles_dir);
+		sh_buf_printf(&b, ";; The profiles directory of this run (--allow-profile-writes lifts "
+				  "this).\n(deny file-write* (subpath %s))\n", q);
+		free(q);
+	}
 	return sh_buf_take(&b);
 }
 
@@ -555,7 +561,7 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 				      "(--allow-workdir-config-writes lifts this).\n"
 				      "(deny file-write* (workdir-literal \"/.safehouse\"))\n"),
 			   SH_SRC_GENERATED);
-	if (in->config_dirs[0] || in->config_dirs[1])
+	if (in->config_dirs[0] || in->config_dirs[1] || (in->profiles_dir && !in->allow_profile_writes))
 		add_source(a, "<generated: safehouse config protection>", gen_config_protection(in),
 			   SH_SRC_GENERATED);
 	if (in->danger_full_access)

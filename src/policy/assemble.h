@@ -59,6 +59,9 @@ struct sh_assemble_in {
 	 * trusted-workdirs store, and the system's): never writable inside,
 	 * whatever the grants (NULL: none). */
 	const char *config_dirs[2];
+	/* A profiles directory given for this run: read-only inside as well,
+	 * unless allow_profile_writes (NULL: the built-in profiles). */
+	const char *profiles_dir;
 	bool allow_profile_writes;
 	bool allow_agent_config_writes; /* lift the agent profiles' policy-bearing denies */
 	bool workdir_readonly;   /* --sandbox=read-only */

@@ -157,3 +157,13 @@ run "$S" --add-dirs="$E" -- sh -c 'echo network=full >> "$1/config"' sh "$E"
 check "a grant covering the system configuration directory: still read-only inside" \
 	'[ $RC -ne 0 ] && [ "$(cat "$E/config")" = network=none ]'
 rm -f "$E/config"
+
+# A profiles directory given for the run is read-only inside too, unless
+# --allow-profile-writes.
+cp -R "$SH_ROOT/profiles" "$W/myprofiles"
+run "$S" --profiles-dir="$W/myprofiles" -- sh -c 'echo ";; planted" >> "$1/00-base/base.sb"' sh "$W/myprofiles"
+check "--profiles-dir inside the workdir: its profiles cannot be changed from inside" \
+	'[ $RC -ne 0 ] && ! grep -q planted "$W/myprofiles/00-base/base.sb"'
+run "$S" --profiles-dir="$W/myprofiles" --allow-profile-writes -- sh -c 'echo ";; edited" >> "$1/00-base/base.sb"' sh "$W/myprofiles"
+check "... and can with --allow-profile-writes" '[ $RC -eq 0 ] && grep -q edited "$W/myprofiles/00-base/base.sb"'
+rm -rf "$W/myprofiles"

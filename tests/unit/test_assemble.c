@@ -277,6 +277,7 @@ TEST(assemble_config_dirs_never_writable)
 	in.ngrants = 1;
 	in.config_dirs[0] = "/home/u/.config/safehouse";
 	in.config_dirs[1] = "/etc/safehouse";
+	in.profiles_dir = "/home/u/.config/prof";
 	CHECK_INT(sh_assemble(&in, &a, &e), ==, 0);
 	size_t wd = index_of(&a, "<generated: workdir>"),
 	       cfg = index_of(&a, "<generated: safehouse config protection>");
@@ -295,6 +296,21 @@ TEST(assemble_config_dirs_never_writable)
 		  SH_DENY);
 	CHECK_INT(sh_policy_check(&p, "file-write-data", "/home/u/.config/other").action, ==, SH_ALLOW);
 	CHECK_INT(sh_policy_check(&p, "file-write-data", "/etc/hosts").action, ==, SH_ALLOW);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/home/u/.config/prof/x.sb").action, ==,
+		  SH_DENY);
+	sh_policy_free(&p);
+	sh_assembly_free(&a);
+
+	/* --allow-profile-writes lifts it for the profiles directory only */
+	in.allow_profile_writes = true;
+	CHECK_INT(sh_assemble(&in, &a, &e), ==, 0);
+	sh_policy_init(&p);
+	for (size_t i = 0; i < a.n; i++)
+		CHECK_INT(sh_profile_compile(pc, a.src[i].name, a.src[i].text, a.src[i].len, &p, &e), ==, 0);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/home/u/.config/prof/x.sb").action, ==,
+		  SH_ALLOW);
+	CHECK_INT(sh_policy_check(&p, "file-write-data", "/home/u/.config/safehouse/config").action, ==,
+		  SH_DENY);
 	sh_profile_ctx_free(pc);
 	sh_policy_free(&p);
 	sh_assembly_free(&a);
