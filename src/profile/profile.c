@@ -629,6 +629,46 @@ out:
 	return cur[0];
 }
 
+/* An interval "{n}", "{n,}" or "{n,m}" starts at p: its length, else 0. */
+static size_t interval_len(const char *p)
+{
+	const char *q = p + 1;
+	if (*p != '{' || *q < '0' || *q > '9')
+		return 0;
+	while (*q >= '0' && *q <= '9')
+		q++;
+	if (*q == ',')
+		for (q++; *q >= '0' && *q <= '9'; q++)
+			;
+	return *q == '}' ? (size_t)(q - p) + 1 : 0;
+}
+
+/* A repetition operator right after another ("a+*", "a*?", "a{2}+"): POSIX
+ * leaves it undefined, and glibc's regcomp takes exponential time on a few
+ * stacked ones ("^/++++*+++++": seconds, one more: minutes). */
+static bool has_stacked_repetition(const char *s)
+{
+	bool prev = false;
+
+	for (const char *p = s; *p; p++) {
+		size_t n = 0;
+		bool rep = *p == '*' || *p == '+' || *p == '?' || (n = interval_len(p)) > 0;
+		if (rep && prev)
+			return true;
+		prev = rep;
+		if (n) {
+			p += n - 1;
+		} else if (*p == '[') {
+			p = skip_bracket(p);
+			if (!*p)
+				return false;
+		} else if (*p == '\\' && p[1]) {
+			p++;
+		}
+	}
+	return false;
+}
+
 /* \1..\9 make glibc's regexec backtrack exponentially on crafted paths. */
 static bool has_backref(const char *s)
 {
@@ -657,6 +697,13 @@ static int bi_regex(struct comp *c, const struct scope *sc, const struct sh_sexp
 		free(src);
 		return fail_at(c, sc, &x->items[1], "%s: regex %s is too long or repeats too much "
 			       "(nested or stacked repetitions)", x->items[0].text, q);
+	}
+	if (has_stacked_repetition(src)) {
+		quote_short(q, sizeof(q), src);
+		free(src);
+		return fail_at(c, sc, &x->items[1], "%s: regex %s puts one repetition operator right "
+			       "after another (such as \"a+*\"), which is not supported",
+			       x->items[0].text, q);
 	}
 	if (has_backref(src)) {
 		quote_short(q, sizeof(q), src);

@@ -329,6 +329,13 @@ TEST(profile_bad_regex_has_position)
 	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"^/(a*)\\1$\"))"),
 		       "uses a backreference");
 	CHECK_STR(compile_err("(allow file-read* (regex #\"^/a(b|c)+[]x]*\\\\.d{1,20}$\"))"), "");
+	/* stacked repetition operators: undefined in POSIX, and exponential in
+	 * glibc's regcomp (this one, found by the fuzzer, took minutes) */
+	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"^/++++*+++++-+++\"))"),
+		       "one repetition operator right after another");
+	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"^/a*?\"))"), "right after another");
+	CHECK_CONTAINS(compile_err("(allow file-read* (regex #\"^/a{2}+\"))"), "right after another");
+	CHECK_STR(compile_err("(allow file-read* (regex #\"^/[+*]+\\++x{2}(y*)*$\"))"), "");
 }
 
 /* ---------------- require-* ---------------- */
