@@ -219,6 +219,27 @@ if [ "$(id -u)" = 0 ] && [ "${SH_BENCH_USER:-1}" != 0 ]; then
 	fi
 fi
 
+# in_session NAME DIR ROUNDS WARMUP RUNS COMMAND LABEL: COMMAND run by
+# hyperfine inside one session (hyperfine itself in the sandbox; its JSON
+# comes back through a pipe, since the sandbox cannot reopen a host file as
+# /dev/stdout, so nothing is written into DIR) and outside, in ROUNDS rounds
+# that alternate which side goes first: json/NAME-in-R.json and
+# json/NAME-out-R.json.
+in_session() {
+	_n=$1 _d=$2 _rounds=$3 _w=$4 _runs=$5 _cmd=$6 _label=$7
+	for r in $(seq "$_rounds"); do
+		echo "bench: $_label, round $r"
+		ins() { (cd "$_d" && $SH -- hyperfine -N --style none --warmup "$_w" --runs "$_runs" \
+			--export-json /dev/stdout "$_cmd" 2>"$BENCH/$_n.err") |
+			cat >"$BENCH/json/$_n-in-$r.json" && [ -s "$BENCH/json/$_n-in-$r.json" ]; }
+		outs() { (cd "$_d" && hyperfine -N --style none --warmup "$_w" --runs "$_runs" \
+			--export-json /dev/stdout "$_cmd") >"$BENCH/json/$_n-out-$r.json" \
+			2>"$BENCH/$_n.err"; }
+		if [ $((r % 2)) = 1 ]; then outs && ins; else ins && outs; fi ||
+			{ cat "$BENCH/$_n.err" >&2; die "$_label failed"; }
+	done
+}
+
 # ---- workloads ----
 WORK=""
 if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
@@ -247,18 +268,8 @@ if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
 	# the per-round ratios (a paired estimate: the machine's drift between
 	# rounds cancels out).  Single rounds swing by +-10% on a shared
 	# machine, so thirty of them (about a second each).
-	for r in $(seq "${SH_BENCH_GIT_ROUNDS:-30}"); do
-		echo "bench: git status inside one session, round $r"
-		# (through a pipe: the sandbox cannot reopen a host file as /dev/stdout)
-		ins() { (cd "$BENCH/repo" && $SH -- hyperfine -N --style none --warmup 3 --runs 12 \
-			--export-json /dev/stdout "git status" 2>"$BENCH/git.err") |
-			cat >"$BENCH/json/gitsess-in-$r.json" && [ -s "$BENCH/json/gitsess-in-$r.json" ]; }
-		outs() { (cd "$BENCH/repo" && hyperfine -N --style none --warmup 3 --runs 12 \
-			--export-json /dev/stdout "git status") >"$BENCH/json/gitsess-out-$r.json" \
-			2>"$BENCH/git.err"; }
-		if [ $((r % 2)) = 1 ]; then outs && ins; else ins && outs; fi ||
-			{ cat "$BENCH/git.err" >&2; die "git in-session workload failed"; }
-	done
+	in_session gitsess "$BENCH/repo" "${SH_BENCH_GIT_ROUNDS:-30}" 3 12 "git status" \
+		"git status inside one session"
 	# Creation-heavy (reference, no target in the issue): unpacking 5,000
 	# small files from a tar, one session running, each run into a new
 	# directory (nothing deleted between runs: some filesystems make
@@ -267,18 +278,8 @@ if [ "${SH_BENCH_WORK:-1}" != 0 ]; then
 	mkdir -p "$BENCH/untar" &&
 		(cd "$BENCH/repo" && git ls-files | head -5000 | tar -cf "$BENCH/untar/src.tar" -T -) ||
 		die "cannot make the tar"
-	untar='sh -c "tar -C \$(mktemp -d out.XXXXXX) -xf src.tar"'
-	for r in 1 2 3; do
-		echo "bench: tar -x of 5,000 files inside one session, round $r"
-		ins() { (cd "$BENCH/untar" && $SH -- hyperfine -N --style none --warmup 1 --runs 5 \
-			--export-json /dev/stdout "$untar" 2>"$BENCH/untar.err") |
-			cat >"$BENCH/json/untar-in-$r.json" && [ -s "$BENCH/json/untar-in-$r.json" ]; }
-		outs() { (cd "$BENCH/untar" && hyperfine -N --style none --warmup 1 --runs 5 \
-			--export-json /dev/stdout "$untar") >"$BENCH/json/untar-out-$r.json" \
-			2>"$BENCH/untar.err"; }
-		if [ $((r % 2)) = 1 ]; then outs && ins; else ins && outs; fi ||
-			{ cat "$BENCH/untar.err" >&2; die "tar workload failed"; }
-	done
+	in_session untar "$BENCH/untar" 3 1 5 'sh -c "tar -C \$(mktemp -d out.XXXXXX) -xf src.tar"' \
+		"tar -x of 5,000 files inside one session"
 	WORK="$BENCH/json"
 fi
 
