@@ -1,21 +1,30 @@
 #!/usr/bin/env python3
 """Time one command inside and outside the sandbox, run by run.
 
-  bench/paired.py [-n RUNS] [--build DIR] [LABEL=SAFEHOUSE[,VAR=VALUE...] ...] -- CMD [ARG...]
+  bench/paired.py [-n RUNS] [--build DIR] [--copies] [LABEL=SAFEHOUSE[,VAR=VALUE...] ...]
+                  -- CMD [ARG...]
 
 Each LABEL=SAFEHOUSE starts one session (SAFEHOUSE -- runner CMD...) that
 stays open; an "out" runner runs CMD outside.  Then, RUNS times, every runner
 runs CMD once, in a random order each time, so that each inside run has an
 outside run next to it in time (drift on a shared machine cancels out far
 better than in rounds of many runs).  Prints, per label, the overhead of its
-median over the outside median with a bootstrap 95% interval.  VAR=VALUE
-pairs are set in that launcher's environment.  Run it in the directory the
-command works in (its workdir).  Default: one label, BUILD/safehouse.
+median over the outside median with a bootstrap 95% interval, for the
+wall-clock time and for the CPU time (user + system, all the command's
+threads; what the sandbox's layers add to the command's own work, without
+the time it waits for the creation supervisor).  VAR=VALUE pairs are set in
+that launcher's environment.  Run it in the directory the command works in
+(its workdir).  Default: one label, BUILD/safehouse.
+
+--copies runs each side's own copy of CMD's executable (BUILD/pb-out,
+BUILD/pb-LABEL), so that a system-wide profile can tell the sides apart by
+command name (bench/attrib.py).
 
 Used to measure git status inside a session layer by layer (README,
 Benchmarks); `make bench` reports the figures of record."""
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,14 +40,39 @@ def runner_path(build):
     return exe
 
 
+def copy_of(exe, dest):
+    """A private copy of the executable exe (found on PATH) at dest."""
+    src = shutil.which(exe)
+    if not src:
+        sys.exit("paired.py: %s: not found on PATH" % exe)
+    shutil.copy2(os.path.realpath(src), dest)
+    return dest
+
+
+def interval(ins, out, runs, key):
+    """Median ratio of ins over out (per key) and a 95% bootstrap interval."""
+    i = [key(r) for r in ins]
+    o = [key(r) for r in out]
+    boot = []
+    for _ in range(400):
+        idx = [random.randrange(runs) for _ in range(runs)]
+        boot.append(statistics.median([i[k] for k in idx]) / statistics.median([o[k] for k in idx]))
+    boot.sort()
+    return statistics.median(i) / statistics.median(o) - 1, boot[10] - 1, boot[389] - 1
+
+
 def main(argv):
-    runs, build, labels = 300, os.path.join(ROOT, "build"), []
+    runs, build, labels, copies = 300, os.path.join(ROOT, "build"), [], False
     i = 0
     while i < len(argv) and argv[i] != "--":
         a = argv[i]
         if a == "-n":
             runs = int(argv[i + 1])
             i += 2
+            continue
+        if a == "--copies":
+            copies = True
+            i += 1
             continue
         if a == "--build":
             build = os.path.abspath(argv[i + 1])
@@ -54,7 +88,15 @@ def main(argv):
     if not labels:
         labels = ["safehouse=" + os.path.join(build, "safehouse")]
     runner = runner_path(build)
-    procs = {"out": subprocess.Popen([runner] + cmd, stdin=subprocess.PIPE,
+    made = []
+
+    def side(name):
+        if not copies:
+            return cmd
+        made.append(copy_of(cmd[0], os.path.join(build, ("pb-" + name)[:15])))
+        return [made[-1]] + cmd[1:]
+
+    procs = {"out": subprocess.Popen([runner] + side("out"), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)}
     for spec in labels:
         label, rest = spec.split("=", 1)
@@ -65,7 +107,7 @@ def main(argv):
             env[k] = v
         # the runner lives outside the workdir: granted read-only
         procs[label] = subprocess.Popen(
-            [parts[0], "--add-dirs-ro=" + os.path.dirname(runner), "--", runner] + cmd,
+            [parts[0], "--add-dirs-ro=" + os.path.dirname(runner), "--", runner] + side(label),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
     def once(name):
@@ -73,9 +115,9 @@ def main(argv):
         p.stdin.write("x\n")
         p.stdin.flush()
         line = p.stdout.readline().split()
-        if len(line) != 2 or line[1] != "0":
+        if len(line) != 3 or line[1] != "0":
             sys.exit("paired.py: %s: the command failed (%s)" % (name, " ".join(line) or "EOF"))
-        return int(line[0]) / 1e6
+        return int(line[0]) / 1e6, int(line[2]) / 1e3  # wall ms, CPU ms
 
     names = list(procs)
     for _ in range(3):  # warm-up
@@ -89,21 +131,21 @@ def main(argv):
     for p in procs.values():
         p.stdin.close()
         p.wait()
+    for f in made:
+        os.unlink(f)
     out = res["out"]
-    print("outside: median %.2f ms over %d runs" % (statistics.median(out), runs))
+    print("outside: median %.2f ms wall, %.2f ms CPU over %d runs" % (
+        statistics.median(r[0] for r in out), statistics.median(r[1] for r in out), runs))
     for name in procs:
         if name == "out":
             continue
         ins = res[name]
-        boot = []
-        for _ in range(400):
-            idx = [random.randrange(runs) for _ in range(runs)]
-            boot.append(statistics.median([ins[k] for k in idx]) /
-                        statistics.median([out[k] for k in idx]))
-        boot.sort()
-        print("%-20s median %.2f ms, overhead %+.2f%% [95%%: %+.2f, %+.2f]" % (
-            name, statistics.median(ins), (statistics.median(ins) / statistics.median(out) - 1) * 100,
-            (boot[10] - 1) * 100, (boot[389] - 1) * 100))
+        w = interval(ins, out, runs, lambda r: r[0])
+        c = interval(ins, out, runs, lambda r: r[1])
+        print("%-20s median %.2f ms, overhead %+.2f%% [95%%: %+.2f, %+.2f]; "
+              "CPU %+.2f%% [%+.2f, %+.2f]" % (
+                  name, statistics.median(r[0] for r in ins), w[0] * 100, w[1] * 100, w[2] * 100,
+                  c[0] * 100, c[1] * 100, c[2] * 100))
 
 
 if __name__ == "__main__":
