@@ -199,7 +199,9 @@ check "no proxy directory left behind by the refused runs" '[ -z "$(ls "$T/rt-em
 # --- the launcher killed (SIGKILL): the proxy stops, its directory goes
 "$S" --enable=keychain -- sleep 30 >/dev/null 2>&1 &
 LP=$!
-wait_for 'ls "$R" | grep -q safehouse-dbus'
+# the directory is made before the proxy binds its socket in it: wait for
+# the socket (the launcher itself waits for the proxy before the command)
+wait_for 'for _s in "$R"/safehouse-dbus-*/bus; do [ -S "$_s" ] && break; done'
 KD=$(ls -d "$R"/safehouse-dbus-* 2>/dev/null | head -1)
 check "a running session has its proxy directory" '[ -n "$KD" ] && [ -S "$KD/bus" ]'
 kill -9 $LP
