@@ -61,6 +61,30 @@ def interval(ins, out, runs, key):
     return statistics.median(i) / statistics.median(o) - 1, boot[10] - 1, boot[389] - 1
 
 
+def measure(procs, runs):
+    """RUNS runs of every runner, in a random order each time, after a
+    warm-up: {name: [(wall ms, CPU ms), ...]}."""
+    def once(name):
+        p = procs[name]
+        p.stdin.write("x\n")
+        p.stdin.flush()
+        line = p.stdout.readline().split()
+        if len(line) != 3 or line[1] != "0":
+            sys.exit("paired.py: %s: the command failed (%s)" % (name, " ".join(line) or "EOF"))
+        return int(line[0]) / 1e6, int(line[2]) / 1e3
+
+    names = list(procs)
+    for _ in range(3):  # warm-up
+        for n in names:
+            once(n)
+    res = {n: [] for n in names}
+    for _ in range(runs):
+        random.shuffle(names)
+        for n in names:
+            res[n].append(once(n))
+    return res
+
+
 def main(argv):
     runs, build, labels, copies = 300, os.path.join(ROOT, "build"), [], False
     i = 0
@@ -88,7 +112,7 @@ def main(argv):
     if not labels:
         labels = ["safehouse=" + os.path.join(build, "safehouse")]
     runner = runner_path(build)
-    made = []
+    made, procs = [], {}
 
     def side(name):
         if not copies:
@@ -96,43 +120,30 @@ def main(argv):
         made.append(copy_of(cmd[0], os.path.join(build, ("pb-" + name)[:15])))
         return [made[-1]] + cmd[1:]
 
-    procs = {"out": subprocess.Popen([runner] + side("out"), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)}
-    for spec in labels:
-        label, rest = spec.split("=", 1)
-        parts = rest.split(",")
-        env = dict(os.environ)
-        for kv in parts[1:]:
-            k, v = kv.split("=", 1)
-            env[k] = v
-        # the runner lives outside the workdir: granted read-only
-        procs[label] = subprocess.Popen(
-            [parts[0], "--add-dirs-ro=" + os.path.dirname(runner), "--", runner] + side(label),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-
-    def once(name):
-        p = procs[name]
-        p.stdin.write("x\n")
-        p.stdin.flush()
-        line = p.stdout.readline().split()
-        if len(line) != 3 or line[1] != "0":
-            sys.exit("paired.py: %s: the command failed (%s)" % (name, " ".join(line) or "EOF"))
-        return int(line[0]) / 1e6, int(line[2]) / 1e3  # wall ms, CPU ms
-
-    names = list(procs)
-    for _ in range(3):  # warm-up
-        for n in names:
-            once(n)
-    res = {n: [] for n in names}
-    for _ in range(runs):
-        random.shuffle(names)
-        for n in names:
-            res[n].append(once(n))
-    for p in procs.values():
-        p.stdin.close()
-        p.wait()
-    for f in made:
-        os.unlink(f)
+    try:
+        procs["out"] = subprocess.Popen([runner] + side("out"), stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        for spec in labels:
+            label, rest = spec.split("=", 1)
+            parts = rest.split(",")
+            env = dict(os.environ)
+            for kv in parts[1:]:
+                k, v = kv.split("=", 1)
+                env[k] = v
+            # the runner lives outside the workdir: granted read-only
+            procs[label] = subprocess.Popen(
+                [parts[0], "--add-dirs-ro=" + os.path.dirname(runner), "--", runner] +
+                side(label), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        res = measure(procs, runs)
+    finally:
+        for p in procs.values():
+            try:
+                p.stdin.close()
+            except OSError:  # the runner is gone already
+                pass
+            p.wait()
+        for f in made:
+            os.unlink(f)
     out = res["out"]
     print("outside: median %.2f ms wall, %.2f ms CPU over %d runs" % (
         statistics.median(r[0] for r in out), statistics.median(r[1] for r in out), runs))
