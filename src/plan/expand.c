@@ -52,9 +52,13 @@ static bool is_dir_entry(const struct dirent *d, const char *full)
 
 static char *join(const char *dir, const char *name)
 {
-	if (strcmp(dir, "/") == 0)
-		return sh_xasprintf("/%s", name);
-	return sh_xasprintf("%s/%s", dir, name);
+	size_t a = strcmp(dir, "/") == 0 ? 0 : strlen(dir), b = strlen(name);
+	char *p = sh_xmalloc(a + b + 2);
+
+	memcpy(p, dir, a);
+	p[a] = '/';
+	memcpy(p + a + 1, name, b + 1);
+	return p;
 }
 
 struct sh_dirlist {
@@ -168,8 +172,18 @@ struct walk_item {
 	int depth;
 };
 
-static size_t walk(const char *root, const char *lit, const regex_t *re, size_t max_entries,
-		   int max_depth, size_t *entries, struct sh_strv *out, bool *capped)
+/* Can path match?  regexec only when it holds every required literal. */
+static bool matches(const regex_t *re, const struct sh_strv *req, const char *path)
+{
+	for (size_t i = 0; i < req->n; i++)
+		if (!strstr(path, req->v[i]))
+			return false;
+	return regexec(re, path, 0, NULL, 0) == 0;
+}
+
+static size_t walk(const char *root, const char *lit, const regex_t *re,
+		   const struct sh_strv *req, size_t max_entries, int max_depth, size_t *entries,
+		   struct sh_strv *out, bool *capped)
 {
 	struct walk_item *q = NULL;
 	size_t nq = 0, cap = 0, head = 0, pushed = 0;
@@ -177,7 +191,7 @@ static size_t walk(const char *root, const char *lit, const regex_t *re, size_t 
 
 	if (lstat(root, &st) != 0)
 		return 0;
-	if (regexec(re, root, 0, NULL, 0) == 0) {
+	if (matches(re, req, root)) {
 		sh_strv_push(out, root);
 		pushed++;
 	}
@@ -206,7 +220,7 @@ static size_t walk(const char *root, const char *lit, const regex_t *re, size_t 
 				free(full);
 				continue;
 			}
-			if (regexec(re, full, 0, NULL, 0) == 0) {
+			if (matches(re, req, full)) {
 				sh_strv_push(out, full);
 				pushed++;
 			}
@@ -233,18 +247,31 @@ size_t sh_expand_regex(const char *src, const regex_t *re, const char *unanchore
 		       size_t max_entries, int max_depth, size_t *entries, struct sh_strv *out,
 		       bool *capped)
 {
-	struct sh_strv alts = { 0 };
+	struct sh_strv alts = { 0 }, req = { 0 };
 	size_t pushed = 0;
 
 	sh_regex_split_alternatives(src, &alts);
+	/* Text every match holds (one alternative only: with several, a walk
+	 * finds the matches of the others too), less what the literal prefix
+	 * holds: the walk only goes where paths begin with it. */
+	if (alts.n == 1) {
+		struct sh_strv all = { 0 };
+		char *lit = sh_regex_literal_prefix(src);
+		(void)sh_regex_required_literals(src, &all);
+		for (size_t i = 0; i < all.n; i++)
+			if (!lit || !strstr(lit, all.v[i]))
+				sh_strv_push(&req, all.v[i]);
+		sh_strv_free(&all);
+		free(lit);
+	}
 	for (size_t i = 0; i < alts.n; i++) {
 		char *lit = sh_regex_literal_prefix(alts.v[i]);
 		char *root;
 
 		if (!lit) {
 			if (unanchored_root)
-				pushed += walk(unanchored_root, "", re, max_entries, max_depth,
-					       entries, out, capped);
+				pushed += walk(unanchored_root, "", re, &req, max_entries,
+					       max_depth, entries, out, capped);
 			continue;
 		}
 		if (lit[0] != '/') {
@@ -256,10 +283,11 @@ size_t sh_expand_regex(const char *src, const regex_t *re, const char *unanchore
 			root = slash == lit ? sh_xstrdup("/")
 					    : sh_xstrndup(lit, (size_t)(slash - lit));
 		}
-		pushed += walk(root, lit, re, max_entries, max_depth, entries, out, capped);
+		pushed += walk(root, lit, re, &req, max_entries, max_depth, entries, out, capped);
 		free(root);
 		free(lit);
 	}
 	sh_strv_free(&alts);
+	sh_strv_free(&req);
 	return pushed;
 }

@@ -210,6 +210,107 @@ char *sh_regex_literal_prefix(const char *src)
 	return sh_buf_take(&b);
 }
 
+/* Skips a group starting at s ('('), nested groups, brackets and escapes
+ * included; returns the byte after its ')', or NULL if unterminated. */
+static const char *skip_group(const char *s)
+{
+	int depth = 0;
+	for (; *s; s++) {
+		if (*s == '\\') {
+			if (!*++s)
+				return NULL;
+		} else if (*s == '[') {
+			if (!(s = skip_bracket(s)))
+				return NULL;
+			s--; /* at the ']' */
+		} else if (*s == '(') {
+			depth++;
+		} else if (*s == ')' && --depth == 0) {
+			return s + 1;
+		}
+	}
+	return NULL;
+}
+
+/* A quantifier at s ('*', '+', '?' or "{m,n}"): the byte after it, or s. */
+static const char *skip_quantifier(const char *s)
+{
+	if (*s == '*' || *s == '+' || *s == '?')
+		return s + 1;
+	if (*s == '{') {
+		const char *e = strchr(s, '}');
+		return e ? e + 1 : s;
+	}
+	return s;
+}
+
+static void push_run(struct sh_strv *out, struct sh_buf *run)
+{
+	if (run->len >= 2)
+		sh_strv_push(out, run->data);
+	run->len = 0;
+	if (run->data)
+		run->data[0] = '\0';
+}
+
+bool sh_regex_required_literals(const char *src, struct sh_strv *out)
+{
+	struct sh_buf run = { 0 };
+	struct sh_strv got = { 0 };
+	const char *s = src;
+	bool ok = true;
+
+	while (ok && *s) {
+		const char *next;
+		bool literal = false;
+		char lit = 0;
+
+		if (*s == '\\') {
+			if (!s[1]) {
+				ok = false;
+				break;
+			}
+			literal = strchr(".[](){}*+?|^$\\/-_~,:;=!@#%&\"", s[1]) != NULL;
+			lit = s[1];
+			next = s + 2; /* otherwise an operator (\w, \<, a back-reference) */
+		} else if (*s == '(') {
+			next = skip_group(s);
+		} else if (*s == '[') {
+			next = skip_bracket(s);
+		} else if (*s == '|' || *s == ')') {
+			ok = false; /* a top-level alternative, or unbalanced */
+			break;
+		} else if (strchr(ere_meta, *s)) {
+			/* '.', '^', '$', or a quantifier with nothing (literal) before it */
+			next = skip_quantifier(s);
+			if (next == s)
+				next = s + 1;
+		} else {
+			literal = true;
+			lit = *s;
+			next = s + 1;
+		}
+		if (!next) {
+			ok = false;
+			break;
+		}
+		const char *after = skip_quantifier(next);
+		if (literal && (after == next || *next == '+'))
+			sh_buf_putc(&run, lit); /* present in every match */
+		if (!literal || after != next)
+			push_run(&got, &run); /* the run cannot continue across this */
+		s = after;
+	}
+	if (ok)
+		push_run(&got, &run);
+	free(run.data);
+	if (ok)
+		for (size_t i = 0; i < got.n; i++)
+			sh_strv_push(out, got.v[i]);
+	sh_strv_free(&got);
+	return ok;
+}
+
 char *sh_regex_match_prefix(const char *src)
 {
 	int depth = 0;

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/str.h"
+
 enum sh_action { SH_DENY = 0, SH_ALLOW = 1 };
 
 enum sh_filter_kind {
@@ -134,5 +136,12 @@ char *sh_regex_literal_prefix(const char *src);
  * when nothing can be told (not anchored, a top-level alternative, no
  * literal).  Lets matchers skip regexec for paths that cannot match. */
 char *sh_regex_match_prefix(const char *src);
+/* Push to out the literal runs of src's top level (outside groups and
+ * bracket expressions, none made optional by a quantifier), at least two
+ * bytes each: text every match of src contains.  false, with nothing pushed,
+ * when src has a top-level alternative or cannot be read.  Lets a walk skip
+ * regexec for paths that cannot match ("/.git/" in the nested-repository
+ * rule). */
+bool sh_regex_required_literals(const char *src, struct sh_strv *out);
 
 #endif
