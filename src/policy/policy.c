@@ -171,6 +171,9 @@ static const char *skip_bracket(const char *s)
 
 /* ERE metacharacters that end the literal part. */
 static const char ere_meta[] = ".[](){}*+?|^$";
+/* What a backslash makes literal ("\." "\/"); after any other byte it is an
+ * operator (a back-reference, GNU's \w \< \`). */
+static const char ere_escaped[] = ".[](){}*+?|^$\\/-_~,:;=!@#%&\"";
 
 char *sh_regex_literal_prefix(const char *src)
 {
@@ -190,7 +193,7 @@ char *sh_regex_literal_prefix(const char *src)
 			/* Only escaped punctuation is a literal ("\." "\/"); anything
 			 * else (back-references, GNU operators such as \w \< \`)
 			 * ends the literal part. */
-			if (!s[1] || !strchr(".[](){}*+?|^$\\/-_~,:;=!@#%&\"", s[1]))
+			if (!s[1] || !strchr(ere_escaped, s[1]))
 				break;
 			lit = s[1];
 			next = s + 2;
@@ -232,16 +235,23 @@ static const char *skip_group(const char *s)
 	return NULL;
 }
 
-/* A quantifier at s ('*', '+', '?' or "{m,n}"): the byte after it, or s. */
+/* A quantifier at s ('*', '+', '?' or an interval "{m}", "{m,}", "{m,n}"):
+ * the byte after it, or s when there is none. */
 static const char *skip_quantifier(const char *s)
 {
 	if (*s == '*' || *s == '+' || *s == '?')
 		return s + 1;
-	if (*s == '{') {
-		const char *e = strchr(s, '}');
-		return e ? e + 1 : s;
-	}
-	return s;
+	if (*s != '{')
+		return s;
+	const char *e = s + 1;
+	while (*e >= '0' && *e <= '9')
+		e++;
+	if (e == s + 1)
+		return s;
+	if (*e == ',')
+		while (*++e >= '0' && *e <= '9')
+			;
+	return *e == '}' ? e + 1 : s;
 }
 
 static void push_run(struct sh_strv *out, struct sh_buf *run)
@@ -270,7 +280,7 @@ bool sh_regex_required_literals(const char *src, struct sh_strv *out)
 				ok = false;
 				break;
 			}
-			literal = strchr(".[](){}*+?|^$\\/-_~,:;=!@#%&\"", s[1]) != NULL;
+			literal = strchr(ere_escaped, s[1]) != NULL;
 			lit = s[1];
 			next = s + 2; /* otherwise an operator (\w, \<, a back-reference) */
 		} else if (*s == '(') {

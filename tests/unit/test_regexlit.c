@@ -100,6 +100,8 @@ TEST(regexlit_required)
 	want_req("^/a[b", false, "");           /* unterminated bracket */
 	want_req("^/ab)", false, "");
 	want_req("^/ab\\", false, "");
+	want_req("^/ab{2,3}cd", true, "/a cd");
+	want_req("^{a|b}zz", false, ""); /* '{' is no interval here: the '|' is top-level */
 	want_req("", true, "");
 }
 
