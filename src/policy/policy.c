@@ -235,8 +235,9 @@ static const char *skip_group(const char *s)
 	return NULL;
 }
 
-/* A quantifier at s ('*', '+', '?' or an interval "{m}", "{m,}", "{m,n}"):
- * the byte after it, or s when there is none. */
+/* A quantifier at s ('*', '+', '?' or an interval: '{', digits and commas,
+ * '}', which also covers glibc's "{,n}"): the byte after it, or s when there
+ * is none. */
 static const char *skip_quantifier(const char *s)
 {
 	if (*s == '*' || *s == '+' || *s == '?')
@@ -244,13 +245,8 @@ static const char *skip_quantifier(const char *s)
 	if (*s != '{')
 		return s;
 	const char *e = s + 1;
-	while (*e >= '0' && *e <= '9')
+	while ((*e >= '0' && *e <= '9') || *e == ',')
 		e++;
-	if (e == s + 1)
-		return s;
-	if (*e == ',')
-		while (*++e >= '0' && *e <= '9')
-			;
 	return *e == '}' ? e + 1 : s;
 }
 

@@ -101,7 +101,8 @@ TEST(regexlit_required)
 	want_req("^/ab)", false, "");
 	want_req("^/ab\\", false, "");
 	want_req("^/ab{2,3}cd", true, "/a cd");
-	want_req("^{a|b}zz", false, ""); /* '{' is no interval here: the '|' is top-level */
+	want_req("^{a|b}zz", false, "");
+	want_req("^/ab{,3}cd", true, "/a cd"); /* glibc's {,n}: b is optional */ /* '{' is no interval here: the '|' is top-level */
 	want_req("", true, "");
 }
 
@@ -111,11 +112,11 @@ TEST(regexlit_required_sound)
 	static const char *const res[] = {
 		"^/w/(.+/)?\\.git/(modules/[^/]+/)?((hooks|info)(/|$)|(config|commondir)$)",
 		"^/ab*cd", "^/ab+cd", "^/a(bc)?de", "^/a[|]bc", "^/x\\.y(z|w)+qq$", "^/p{0}ab",
-		"^/a/.+/bc",
+		"^/a/.+/bc", "^/xb{,3}yz",
 	};
 	static const char *const paths[] = {
 		"/w/.git/hooks", "/w/x/y/.git/config", "/w/.git/modules/m/info/x", "/acd", "/abbbcd",
-		"/ade", "/abcde", "/a|bc", "/x.yzwqq", "/ab", "/pab", "/a/x/y/bc", "/a//bc", "",
+		"/ade", "/abcde", "/a|bc", "/x.yzwqq", "/ab", "/pab", "/a/x/y/bc", "/a//bc", "/xyz", "",
 	};
 	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
 		regex_t re;
