@@ -18,9 +18,15 @@ int sh_proxy_filter_init(struct sh_proxy_filter *f, const struct sh_proxy_config
 	for (size_t i = 0; i < cfg->n_allow; i++)
 		if (sh_hostlist_add(&f->allow, cfg->allow[i].pattern, cfg->allow[i].origin, e) < 0)
 			goto fail;
-	for (size_t i = 0; i < cfg->n_deny; i++)
+	for (size_t i = 0; i < cfg->n_deny; i++) {
 		if (sh_hostlist_add(&f->deny, cfg->deny[i].pattern, cfg->deny[i].origin, e) < 0)
 			goto fail;
+		/* "a.com" allows 80 and 443 only, but denies every port: an allow
+		 * rule "a.com:8443" or "*.com:*" must not get around it. */
+		struct sh_host_rule *r = &f->deny.v[f->deny.n - 1];
+		if (r->port == SH_PORT_WEB)
+			r->port = SH_PORT_ANY;
+	}
 	return 0;
 fail:
 	sh_proxy_filter_free(f);
@@ -288,7 +294,7 @@ size_t sh_proxy_verdict_explain(const struct sh_proxy_verdict *v, char *buf, siz
 		    v->detail, v->host.text);
 		break;
 	case SH_PR_TLS_MALFORMED:
-		OUT("reason: the tunnel started with a malformed TLS ClientHello\n");
+		OUT("reason: the tunnel did not start with a well-formed TLS ClientHello\n");
 		break;
 	case SH_PR_HOST_MISMATCH:
 		OUT("reason: the request URL names %s but the Host header names another host\n"

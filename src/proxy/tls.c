@@ -4,7 +4,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#define TLS_RECORD_CHANGE_CIPHER_SPEC 0x14
+#define TLS_RECORD_ALERT 0x15
 #define TLS_RECORD_HANDSHAKE 0x16
+#define TLS_RECORD_APPLICATION_DATA 0x17
+#define TLS_RECORD_HEARTBEAT 0x18
 #define TLS_HANDSHAKE_CLIENT_HELLO 0x01
 #define TLS_RECORD_MAX 16384
 #define TLS_EXT_SERVER_NAME 0x0000
@@ -124,8 +128,20 @@ enum sh_tls_result sh_tls_client_hello_sni(const unsigned char *b, size_t n, cha
 
 	if (n == 0)
 		return SH_TLS_NEED_MORE;
-	if (b[0] != TLS_RECORD_HANDSHAKE)
+	switch (b[0]) {
+	case TLS_RECORD_HANDSHAKE:
+		break;
+	case TLS_RECORD_CHANGE_CIPHER_SPEC:
+	case TLS_RECORD_ALERT:
+	case TLS_RECORD_APPLICATION_DATA:
+	case TLS_RECORD_HEARTBEAT:
+		/* TLS, but not a ClientHello first.  Some servers (Go's) skip a
+		 * warning alert before the hello: relaying this unread would let
+		 * the hello behind it name any server. */
+		return SH_TLS_MALFORMED;
+	default:
 		return SH_TLS_NOT_TLS;
+	}
 	for (;;) {
 		/* Enough handshake bytes for the whole message? */
 		if (hs_len >= 4) {

@@ -237,11 +237,18 @@ static enum sh_proxy_reason decide(const struct sh_proxy_filter *f, const char *
 TEST(proxy_filter_decisions)
 {
 	static const char *const allow[] = { "a.com", "*.b.com", "ssh.c.com:22", "any.d.com:*",
-					     "1.2.3.4:8443", "[2606:4700::1111]" };
-	static const char *const deny[] = { "bad.b.com", "a.com:80" };
+					     "1.2.3.4:8443", "[2606:4700::1111]", "*.b.com:8443",
+					     "e.com:*" };
+	static const char *const deny[] = { "bad.b.com", "a.com:80", "e.com:25" };
 	struct sh_proxy_filter f;
 
-	filter_new(&f, allow, 6, deny, 2, false, false);
+	filter_new(&f, allow, 8, deny, 3, false, false);
+	/* a deny rule without a port denies every port, whatever allows it */
+	CHECK_INT(decide(&f, "bad.b.com", 8443), ==, SH_PR_DENY_RULE);
+	CHECK_INT(decide(&f, "x.b.com", 8443), ==, SH_PR_ALLOWED);
+	/* with a port, only that port */
+	CHECK_INT(decide(&f, "e.com", 25), ==, SH_PR_DENY_RULE);
+	CHECK_INT(decide(&f, "e.com", 26), ==, SH_PR_ALLOWED);
 	CHECK_INT(decide(&f, "a.com", 443), ==, SH_PR_ALLOWED);
 	CHECK_INT(decide(&f, "A.COM.", 443), ==, SH_PR_ALLOWED);
 	CHECK_INT(decide(&f, "a.com", 80), ==, SH_PR_DENY_RULE); /* deny wins */

@@ -360,6 +360,20 @@ TEST(proxy_tls_sni)
 	CHECK_INT(sni_of((const unsigned char *)"GET / HTTP/1.1\r\n", 16, sni), ==, SH_TLS_NOT_TLS);
 	CHECK_INT(sni_of((const unsigned char *)"SSH-2.0-x\r\n", 11, sni), ==, SH_TLS_NOT_TLS);
 	CHECK_INT(sni_of(buf, 0, sni), ==, SH_TLS_NEED_MORE);
+	/* another TLS record first (a warning alert, which Go's server skips):
+	 * refused, never relayed unread with the hello behind it */
+	{
+		static const unsigned char first[] = { 0x14, 0x15, 0x17, 0x18 };
+		unsigned char pre[8200];
+		n = build_hello(buf, &(struct hello_opts){ .sni = "other.test" });
+		for (size_t k = 0; k < sizeof(first); k++) {
+			const unsigned char rec[] = { first[k], 3, 1, 0, 2, 1, 0x5a };
+			memcpy(pre, rec, sizeof(rec));
+			memcpy(pre + sizeof(rec), buf, n);
+			CHECK_INT(sni_of(pre, sizeof(rec) + n, sni), ==, SH_TLS_MALFORMED);
+			CHECK_INT(sni_of(pre, 1, sni), ==, SH_TLS_MALFORMED);
+		}
+	}
 	const unsigned char not_hello[] = { 0x16, 3, 1, 0, 4, 2, 0, 0, 0 };
 	CHECK_INT(sni_of(not_hello, sizeof(not_hello), sni), ==, SH_TLS_MALFORMED);
 	const unsigned char bad_ver[] = { 0x16, 9, 1, 0, 4 };
