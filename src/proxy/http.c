@@ -330,7 +330,11 @@ ssize_t sh_http_build_upstream(const char *buf, const struct sh_http_req *r, con
 	puts_(&o, "\r\n");
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const struct sh_http_header *h = &r->headers[i];
-		if (hop_by_hop(buf, h) || listed_in_connection(buf, r, h->name))
+		/* Content-Length stays whatever Connection lists: the body the
+		 * proxy forwards is that long, and an upstream that did not know
+		 * would read it as a second request nobody checked. */
+		if (hop_by_hop(buf, h) || (listed_in_connection(buf, r, h->name) &&
+					   !span_ieq(buf, h->name, "content-length")))
 			continue;
 		put(&o, buf + h->name.off, h->name.len);
 		puts_(&o, ": ");

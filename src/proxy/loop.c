@@ -270,6 +270,7 @@ static void finish(struct conn *c, const void *d, size_t n)
 	if (n)
 		reply_client(c, d, n);
 	c->st = CS_REPLY_CLOSE;
+	c->last_active = now_ms();
 }
 
 static void finish_http(struct conn *c, int status, const char *body)
@@ -371,6 +372,7 @@ static void start_connect(struct conn *c)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		c->us.fd = fd;
 		c->st = CS_CONNECTING;
+		c->last_active = now_ms(); /* the connect timeout starts */
 		return;
 	}
 	connect_failed(c);
@@ -421,8 +423,10 @@ static int read_client(struct conn *c)
 	for (;;) {
 		ssize_t n = recv(c->cs.fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
 		if (n > 0) {
+			/* No last_active here: the handshake timeout is a deadline
+			 * for the whole phase, not an idle timeout a client could
+			 * stretch by sending a byte at a time. */
 			c->len += (size_t)n;
-			c->last_active = now_ms();
 			return 1;
 		}
 		if (n == 0)
@@ -651,12 +655,9 @@ static void connecting(struct conn *c)
 		reply_client(c, ok, sizeof(ok) - 1);
 	} else if (c->proto == PROTO_SOCKS5) {
 		unsigned char rep[SH_SOCKS5_REPLY_MAX];
-		struct sockaddr_storage bound;
-		socklen_t bl = sizeof(bound);
-		bool have = getsockname(c->us.fd, (struct sockaddr *)&bound, &bl) == 0;
-		reply_client(c, rep,
-			     sh_socks5_reply(rep, SH_SOCKS5_OK,
-					     have ? (const struct sockaddr *)&bound : NULL));
+		/* BND.ADDR 0.0.0.0:0: the proxy's outbound address is the host's,
+		 * which the sandbox has no business learning. */
+		reply_client(c, rep, sh_socks5_reply(rep, SH_SOCKS5_OK, NULL));
 	}
 	c->st = CS_INSPECT;
 }

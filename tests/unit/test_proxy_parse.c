@@ -94,6 +94,16 @@ TEST(proxy_http_absolute)
 		       "Content-Length: 3\r\nConnection: close\r\n\r\n");
 	CHECK_INT(sh_http_build_upstream(s, &req, "example.com", out, 20), ==, -1);
 
+	/* Connection cannot drop Content-Length: the body forwarded is that long,
+	 * and without it the upstream would read the body as a second request */
+	s = "POST http://a.com/ HTTP/1.1\r\nHost: a.com\r\nConnection: content-length\r\n"
+	    "Content-Length: 4\r\n\r\nGET ";
+	CHECK_INT(parse(s, &req), ==, 1);
+	n = sh_http_build_upstream(s, &req, "a.com", out, sizeof(out));
+	out[n > 0 ? n : 0] = '\0';
+	CHECK_STR(out, "POST / HTTP/1.1\r\nHost: a.com\r\nContent-Length: 4\r\n"
+		       "Connection: close\r\n\r\n");
+
 	s = "GET http://a.com:8080?x HTTP/1.0\r\n\r\n";
 	CHECK_INT(parse(s, &req), ==, 1);
 	CHECK_INT(req.port, ==, 8080);
