@@ -61,13 +61,22 @@ static int on_signal(pid_t cmd, int sig, int *status)
 
 /* The loop with the creation supervisor and/or the publishing socket
  * factory: signals through a signalfd, polled with their fds; one
- * supervisor request answered per wake-up. */
+ * supervisor request answered per wake-up.
+ *
+ * The listener is never closed here: the caller frees sv once everything
+ * inside has been killed and reaped.  Closed while a process inside still
+ * runs, it would leave the filtered calls failing with ENOSYS -- and let
+ * that process load a listener of its own (seccomp refuses a second one
+ * only while the first is open), which wins a tie of USER_NOTIF and could
+ * let creations run unchecked.  So a supervisor that cannot serve ends the
+ * session instead (fail closed). */
 static int run_polled(pid_t cmd, const sigset_t *set, struct sh_supervisor *sv, int pubfd)
 {
 	int status = 255;
 	int sfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0) {
-		sh_supervisor_free(sv); /* the filtered calls then fail (ENOSYS) */
+		if (sv)
+			(void)kill(-1, SIGKILL); /* nobody would answer: end the session */
 		if (pubfd >= 0)
 			close(pubfd); /* nothing is published: connections are closed */
 		return -1;
@@ -79,13 +88,11 @@ static int run_polled(pid_t cmd, const sigset_t *set, struct sh_supervisor *sv, 
 		if (poll(pf, 3, sh_supervisor_timeout(sv)) < 0 && errno != EINTR)
 			continue;
 		bool broken = sv && (pf[1].revents & POLLIN) && sh_supervisor_handle(sv) < 0;
+		if (broken)
+			(void)kill(-1, SIGKILL); /* unusable: end the session */
 		if (sv && (broken || ((pf[1].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
-				      !(pf[1].revents & POLLIN)))) {
-			/* nothing filtered is left; or unusable: the filtered
-			 * calls then fail (ENOSYS), never run unchecked */
-			sh_supervisor_free(sv);
-			sv = NULL;
-		}
+				      !(pf[1].revents & POLLIN))))
+			sv = NULL; /* not polled any more (HUP: nothing filtered is left) */
 		sh_supervisor_tick(sv);
 		/* The forwarder asks for sockets; gone (session ending): stop. */
 		if (pubfd >= 0 && pf[2].revents &&
@@ -99,7 +106,6 @@ static int run_polled(pid_t cmd, const sigset_t *set, struct sh_supervisor *sv, 
 		struct signalfd_siginfo si;
 		while ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			if (on_signal(cmd, (int)si.ssi_signo, &status)) {
-				sh_supervisor_free(sv);
 				if (pubfd >= 0)
 					close(pubfd);
 				close(sfd);

@@ -27,7 +27,9 @@ int sh_status_code(int wstatus);
 int sh_init_run(pid_t cmd);
 
 /* sh_init_run(), also answering the creation supervisor's requests (sv may be
- * NULL; freed here). */
+ * NULL).  sv stays the caller's: free it only once everything inside has
+ * been killed and reaped (its listener must outlive every filtered
+ * process).  If it cannot serve, everything inside is killed. */
 struct sh_supervisor;
 int sh_init_run_supervised(pid_t cmd, struct sh_supervisor *sv);
 /* The same, also answering the publishing socket factory's requests on

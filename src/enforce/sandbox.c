@@ -664,8 +664,12 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 		if (l >= 0 && sv) {
 			(void)sh_supervisor_listen(sv, l); /* false: slower wake-ups */
 		} else {
+			/* l < 0: the command failed before loading its filter.  No
+			 * supervisor (out of memory) for a filtered command: end the
+			 * session, and keep l open until our exit (closed, it would
+			 * let a process inside load a listener of its own). */
 			if (l >= 0)
-				close(l); /* creations then fail (ENOSYS): closed, not open */
+				(void)kill(-1, SIGKILL);
 			sh_supervisor_free(sv);
 			sv = NULL;
 		}
@@ -682,6 +686,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 		if (waitpid(-1, NULL, 0) < 0 && errno != EINTR)
 			break; /* ECHILD: nobody left */
 	}
+	sh_supervisor_free(sv); /* only now: no filtered process is left */
 	/* i13. The status to the launcher, which can finish (its terminal,
 	 * the workdir's audit) while our exit tears the namespaces down. */
 	unsigned char rep[2] = { 'x', (unsigned char)status };

@@ -403,15 +403,24 @@ int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, 
  *   - personality() only for PER_LINUX (0) and the 0xffffffff query (KERN-07),
  *     as Docker does.  The kernel takes an unsigned int; glibc zero-extends
  *     the query, a raw caller may sign-extend it: both pass;
+ *   - seccomp() asking for a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER)
+ *     -> EPERM: a process inside could otherwise answer its own creations
+ *     (the newest filter wins a tie of USER_NOTIF) once init's listener is
+ *     gone, and nothing inside needs one;
  *   - with a supervisor, the calls that create names (sh_supervise_calls)
- *     -> USER_NOTIF: init performs or refuses them (supervise.c).
+ *     -> USER_NOTIF: init performs or refuses them (supervise.c); open and
+ *     openat only with O_CREAT and without O_PATH (which makes the kernel
+ *     ignore O_CREAT: nothing is created, the caller opens it itself);
+ *     openat2 -> ENOSYS (its flags are behind a pointer, and init cannot
+ *     open a path in the caller's stead without also lending it init's
+ *     own rights in /proc: callers fall back to openat, checked above).
  * Everything else, and every other architecture (including x32's numbers),
  * goes on to the main program, which kills foreign ABIs.  The head answers
  * only calls that the main program allows, so the one program decides
  * exactly what the head as a filter of its own plus the main filter would
  * (tests/unit/test_seccomp.c checks this call by call). */
 
-enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_ARG0,
+enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_SECC, L_ARG0,
        L_TREE = L_ARG0 + 6, L_N = L_TREE + 32 };
 #define HEAD_MAX 96
 
@@ -490,7 +499,9 @@ static int build_head(struct head *h, bool notify, struct sh_err *e)
 	op(h, BPF_JMP | BPF_JGT | BPF_K, SH_LAST_REVIEWED_NR, L_ENOSYS, L_NEXT);
 	sp[nsp++] = (struct special){ __NR_personality, L_PERS };
 #endif
+	sp[nsp++] = (struct special){ __NR_seccomp, L_SECC };
 	if (notify) {
+		sp[nsp++] = (struct special){ __NR_openat2, L_ENOSYS };
 		const struct sh_supervise_call *calls;
 		size_t n = sh_supervise_calls(&calls);
 		for (size_t i = 0; i < n && nsp < sizeof(sp) / sizeof(sp[0]); i++) {
@@ -518,11 +529,15 @@ static int build_head(struct head *h, bool notify, struct sh_err *e)
 	LD(ARG_LO(0));
 	JEQ(0xffffffffU, L_MAIN, L_EPERM);
 #endif
+	here(h, L_SECC); /* flags: an unsigned int */
+	LD(ARG_LO(1));
+	op(h, BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, L_EPERM, L_MAIN);
 	for (int a = 0; a < 6; a++) {
 		if (!uses_arg[a])
 			continue;
 		here(h, L_ARG0 + a);
-		LD(ARG_LO(a));
+		LD(ARG_LO(a)); /* the kernel takes an int */
+		op(h, BPF_JMP | BPF_JSET | BPF_K, O_PATH, L_MAIN, L_NEXT);
 		op(h, BPF_JMP | BPF_JSET | BPF_K, O_CREAT, L_NOTIFY, L_MAIN);
 	}
 	here(h, L_ENOSYS);

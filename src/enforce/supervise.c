@@ -13,11 +13,15 @@
  *    answers SECCOMP_RET_USER_NOTIF for the calls that create a name, and
  *    ALLOW for everything else (the main filters are unchanged; across
  *    filters their ERRNO/KILL beat USER_NOTIF):
- *        open, openat         when flags & O_CREAT (low 32 bits: the kernel
- *                             takes an int);
+ *        open, openat         when flags & O_CREAT and not O_PATH (low 32
+ *                             bits: the kernel takes an int; with O_PATH
+ *                             the kernel ignores O_CREAT);
  *        creat, mkdir(at), mknod(at), symlink(at), link(at),
- *        rename(at), renameat2 always;
- *        openat2              always (flags live behind a pointer).
+ *        rename(at), renameat2 always.
+ *    openat2 fails with ENOSYS (its flags live behind a pointer; callers
+ *    fall back to openat).  seccomp() cannot install a listener of the
+ *    caller's own (EPERM): init's is the only one, and it stays open until
+ *    everything inside has been killed and reaped.
  *    The listener goes to init over a socketpair (SCM_RIGHTS).  Only when the
  *    plan has protected names (plan->nprotect_create): no cost otherwise.
  *    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19+, used when known): once
@@ -37,9 +41,13 @@
  *      canonical target = readlink(/proc/self/fd/parent) + "/" + basename
  *    and refuses (EACCES) a target equal to or below a protected path (also:
  *    same parent directory inode and same name, for parents that existed at
- *    launch).  For symlink and rename destinations, a target that is an
- *    ANCESTOR of a protected path is refused too (a symlink ~/.codex -> dir,
- *    or a tree renamed onto ~/.codex, would carry content onto the name).
+ *    launch).  For symlink, link and rename destinations, a target that is
+ *    an ANCESTOR of a protected path is refused too (a symlink ~/.codex ->
+ *    dir, a hard link of such a symlink, or a tree renamed onto ~/.codex,
+ *    would carry content onto the name).  Every fd init opens for the
+ *    caller is checked before it is handed over: if it is on procfs, it
+ *    must be below the caller's own /proc/<pid> (a magic link
+ *    /proc/<caller>/fd/N may name /proc/1/mem, which init could open).
  *    mkdir of an ancestor is allowed (it is empty; what is created in it
  *    later comes through here).  Otherwise init performs the call itself,
  *    relative to the parent fd it resolved (mkdirat, mknodat, symlinkat,
@@ -82,9 +90,12 @@
  *  - Symlinks met in the MIDDLE of a path are resolved by the kernel in
  *    init's context, so one that leads to /proc/self means init (the result
  *    is still checked; /proc/1 is refused).
- *  - O_RDONLY|O_CREAT of a FIFO does not wait for a writer; openat2 with
- *    RESOLVE_* flags does not follow a final symlink when creating (ELOOP);
- *    linkat AT_EMPTY_PATH is performed through /proc/PID/fd/N.
+ *  - O_RDONLY|O_CREAT of a FIFO does not wait for a writer; openat2 is not
+ *    available (ENOSYS); linkat AT_EMPTY_PATH is performed through
+ *    /proc/PID/fd/N.
+ *  - Init acts under the session's Landlock domain: a domain the caller
+ *    nested inside it (an agent's own sandbox for its tools) does not
+ *    restrict the creations init performs for it.
  *  - bind() of an AF_UNIX socket path also creates a name and is not
  *    intercepted: a socket there can deny service (opening it fails) but
  *    carries no content.
@@ -152,9 +163,6 @@ struct seccomp_notif_addfd {
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
-#ifndef __NR_openat2
-#define __NR_openat2 437
-#endif
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
@@ -162,10 +170,6 @@ struct seccomp_notif_addfd {
 #define MAX_HOPS 40
 #define MAX_PENDING 16
 #define PENDING_MS 10
-
-struct sh_open_how { /* struct open_how (openat2), VER0 */
-	uint64_t flags, mode, resolve;
-};
 
 /* ------------------------------------------------------------------ pure */
 
@@ -218,7 +222,6 @@ static const struct sh_supervise_call calls[] = {
 	{ __NR_symlinkat, -1 },
 	{ __NR_linkat, -1 },
 	{ __NR_renameat2, -1 },
-	{ __NR_openat2, -1 }, /* its flags live in memory */
 #ifdef __NR_open
 	{ __NR_open, 1 },
 #endif
@@ -627,12 +630,12 @@ static bool proc_ok(const struct call *c, const char *canon, bool *magic)
 	return true;
 }
 
-/* Split path into parent directory (opened O_PATH relative to basefd, with
- * RESOLVE_* flags resolve) and last component.  0 or a positive errno.
+/* Split path into parent directory (opened O_PATH relative to basefd) and
+ * last component.  0 or a positive errno.
  * steal (NULL, or &basefd when basefd is the caller's cwd): a bare name's
  * parent is basefd itself, which p then takes over (*steal = -1). */
-static int open_parent(const struct call *c, int basefd, const char *path, uint64_t resolve,
-		       struct parent *p, int *steal)
+static int open_parent(const struct call *c, int basefd, const char *path, struct parent *p,
+		       int *steal)
 {
 	size_t len = strlen(path), end = len, s;
 	char dir[PATH_MAX];
@@ -667,9 +670,6 @@ static int open_parent(const struct call *c, int basefd, const char *path, uint6
 	if (s == 0 && steal && *steal >= 0 && *steal == basefd) {
 		p->fd = basefd; /* a directory: "." beneath it is itself */
 		*steal = -1;
-	} else if (resolve) {
-		struct sh_open_how h = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = resolve };
-		p->fd = (int)syscall(__NR_openat2, basefd, dir, &h, sizeof(h));
 	} else {
 		p->fd = openat(basefd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
@@ -813,18 +813,43 @@ static bool use_umask(const struct call *c)
 	return true;
 }
 
-static int do_open(int dirfd, const char *name, uint64_t flags, mode_t mode, uint64_t resolve)
+/* Is fd, which init opened for the caller, something the caller may have?
+ * Init's rights differ from the caller's only in /proc (its own entries, and
+ * ptrace access to the caller's peers): an open that ended there through a
+ * magic link or a symlink (/proc/<caller>/fd/N naming /proc/1/mem) must
+ * stay below the caller's own /proc/<pid>, or on procfs outside any pid.
+ * A FIFO waited for must still be one.  0, or a positive errno (fd closed). */
+static int check_opened(const struct call *c, int fd, bool want_fifo) /* c: NULL, no /proc */
 {
-	if (resolve) {
-		struct sh_open_how h = { .flags = flags, .mode = mode, .resolve = resolve };
-		return (int)syscall(__NR_openat2, dirfd, name, &h, sizeof(h));
+	struct statfs sf;
+	struct stat st;
+	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
+		goto refuse;
+	if (want_fifo && !S_ISFIFO(st.st_mode))
+		goto refuse;
+	if ((unsigned long)sf.f_type == PROC_SUPER_MAGIC) {
+		char link[64], path[PATH_MAX];
+		if (!c)
+			goto refuse;
+		bool magic;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0 || path[0] != '/')
+			goto refuse;
+		path[n] = '\0';
+		if (!proc_ok(c, path, &magic))
+			goto refuse;
 	}
-	return openat(dirfd, name, (int)flags, mode);
+	return 0;
+refuse:
+	close(fd);
+	return EACCES;
 }
 
-/* open/openat/creat/openat2: flags as the kernel will see them. */
+/* open/openat/creat with O_CREAT (and without O_PATH: the filter sends no
+ * other): flags as the kernel will see them. */
 static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode_t mode,
-		    uint64_t resolve, bool is_openat2, struct result *r)
+		    struct result *r)
 {
 	char raw[PATH_MAX], cur[PATH_MAX];
 	int base = AT_FDCWD, e;
@@ -847,17 +872,12 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 		e = EPERM;
 		goto out;
 	}
-	if (!creating) { /* openat2 without O_CREAT, or O_PATH: nothing is created */
-		int fd = do_open(base, cur, flags | extra, mode, is_openat2 ? resolve : 0);
-		if (fd < 0) {
-			e = errno;
-			goto out;
-		}
-		opened(r, fd, flags, extra);
+	if (!creating) { /* not sent by the filter: never opened in init's stead */
+		e = EPERM;
 		goto out;
 	}
 	for (int hops = 0;; hops++) {
-		if ((e = open_parent(c, base, cur, resolve, &p, dfd == AT_FDCWD ? &base : NULL)))
+		if ((e = open_parent(c, base, cur, &p, dfd == AT_FDCWD ? &base : NULL)))
 			goto out;
 		if (p.dot) {
 			e = EISDIR;
@@ -869,14 +889,14 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 		}
 		bool follow = !(flags & O_NOFOLLOW) && !(flags & O_EXCL) && !p.magic && !p.slash;
 		uint64_t of = flags | extra;
-		if (follow || (resolve && !p.magic))
+		if (follow)
 			of |= O_NOFOLLOW;
 		if (!use_umask(c)) {
 			e = EPERM; /* fail closed: gone */
 			goto out;
 		}
-		int fd = do_open(p.fd, p.name, of, mode, resolve);
-		if (fd < 0 && errno == ELOOP && follow && !resolve) {
+		int fd = openat(p.fd, p.name, (int)of, mode);
+		if (fd < 0 && errno == ELOOP && follow) {
 			if (hops >= MAX_HOPS || (e = link_target(c, &p, cur)))
 				goto out;
 			closefd(&p.fd);
@@ -911,6 +931,8 @@ static void op_open(struct call *c, int dfd, uint64_t addr, uint64_t flags, mode
 			e = errno;
 			goto out;
 		}
+		if ((e = check_opened(c, fd, false)))
+			goto out;
 		opened(r, fd, flags, extra);
 		goto out;
 	}
@@ -918,36 +940,6 @@ out:
 	closefd(&p.fd);
 	closefd(&base);
 	r->err = e;
-}
-
-static void op_openat2(struct call *c, const struct seccomp_data *d, struct result *r)
-{
-	struct sh_open_how how;
-	uint64_t size = d->args[3];
-	unsigned char buf[4096];
-	if (size < sizeof(how)) {
-		r->err = EINVAL;
-		return;
-	}
-	if (size > sizeof(buf)) {
-		r->err = E2BIG;
-		return;
-	}
-	if (read_mem(c, d->args[2], buf, (size_t)size) != (ssize_t)size) {
-		r->err = EFAULT;
-		return;
-	}
-	for (size_t i = sizeof(how); i < size; i++)
-		if (buf[i]) {
-			r->err = E2BIG;
-			return;
-		}
-	memcpy(&how, buf, sizeof(how));
-	if (how.flags >> 32) {
-		r->err = EINVAL;
-		return;
-	}
-	op_open(c, (int)d->args[0], d->args[1], how.flags, (mode_t)how.mode, how.resolve, true, r);
 }
 
 enum mk { MK_DIR, MK_NOD, MK_SYMLINK };
@@ -970,7 +962,7 @@ static void op_make(struct call *c, enum mk kind, int dfd, uint64_t addr, uint64
 		e = ENOENT;
 		goto out;
 	}
-	if ((e = open_parent(c, base, cur, 0, &p, dfd == AT_FDCWD ? &base : NULL)))
+	if ((e = open_parent(c, base, cur, &p, dfd == AT_FDCWD ? &base : NULL)))
 		goto out;
 	if (p.dot) {
 		e = EEXIST;
@@ -1025,14 +1017,16 @@ static void op_two(struct call *c, bool is_link, int odfd, uint64_t oaddr, int n
 		e = EPERM;
 		goto out;
 	}
-	if ((e = open_parent(c, obase, ocur, 0, &op, NULL)) ||
-	    (e = open_parent(c, nbase, ncur, 0, &np, NULL)))
+	if ((e = open_parent(c, obase, ocur, &op, NULL)) ||
+	    (e = open_parent(c, nbase, ncur, &np, NULL)))
 		goto out;
 	if (op.dot || np.dot) {
 		e = is_link ? (op.dot ? EPERM : EEXIST) : EBUSY;
 		goto out;
 	}
-	if (refused(c->s, &np, !is_link) ||
+	/* A destination that is an ancestor of a protected path is refused for
+	 * links too: a hard link of a symlink is a symlink there. */
+	if (refused(c->s, &np, true) ||
 	    (!is_link && (flags & RENAME_EXCHANGE) && refused(c->s, &op, true))) {
 		e = EACCES;
 		goto out;
@@ -1050,7 +1044,7 @@ static void op_two(struct call *c, bool is_link, int odfd, uint64_t oaddr, int n
 			if ((e = link_target(c, &op, ocur)))
 				goto out;
 			closefd(&op.fd);
-			if ((e = open_parent(c, AT_FDCWD, ocur, 0, &op, NULL)))
+			if ((e = open_parent(c, AT_FDCWD, ocur, &op, NULL)))
 				goto out;
 			if (op.dot) {
 				e = EPERM;
@@ -1108,19 +1102,16 @@ static void dispatch(struct call *c, const struct seccomp_data *d, struct result
 	switch (d->nr) {
 #ifdef __NR_open
 	case __NR_open:
-		op_open(c, AT_FDCWD, a[0], (uint32_t)a[1], (mode_t)a[2], 0, false, r);
+		op_open(c, AT_FDCWD, a[0], (uint32_t)a[1], (mode_t)a[2], r);
 		break;
 #endif
 #ifdef __NR_creat
 	case __NR_creat:
-		op_open(c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1], 0, false, r);
+		op_open(c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a[1], r);
 		break;
 #endif
 	case __NR_openat:
-		op_open(c, (int)a[0], a[1], (uint32_t)a[2], (mode_t)a[3], 0, false, r);
-		break;
-	case __NR_openat2:
-		op_openat2(c, d, r);
+		op_open(c, (int)a[0], a[1], (uint32_t)a[2], (mode_t)a[3], r);
 		break;
 #ifdef __NR_mkdir
 	case __NR_mkdir:
@@ -1209,8 +1200,8 @@ void sh_supervisor_tick(struct sh_supervisor *s)
 		}
 		if (fd < 0) {
 			r.err = errno;
-		} else {
-			clear_nonblock(fd);
+		} else if ((r.err = check_opened(NULL, fd, true)) == 0) {
+			clear_nonblock(fd); /* the name may no longer be the FIFO seen */
 			r.fd = fd;
 		}
 		uint64_t id = q->id;

@@ -534,12 +534,17 @@ static uint32_t head_ref(const struct seccomp_data *d, bool notify)
 		return v == 0 || v == 0xffffffffULL || v == ~0ULL ? SECCOMP_RET_ALLOW
 								  : SECCOMP_RET_ERRNO | EPERM;
 	}
+	if (d->nr == __NR_seccomp && (d->args[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+		return SECCOMP_RET_ERRNO | EPERM;
 	if (notify) {
+		if (d->nr == __NR_openat2)
+			return SECCOMP_RET_ERRNO | ENOSYS;
 		const struct sh_supervise_call *c;
 		size_t n = sh_supervise_calls(&c);
 		for (size_t i = 0; i < n; i++)
 			if (d->nr == c[i].nr &&
-			    (c[i].flags_arg < 0 || (d->args[c[i].flags_arg] & O_CREAT)))
+			    (c[i].flags_arg < 0 || ((d->args[c[i].flags_arg] & O_CREAT) &&
+						    !(d->args[c[i].flags_arg] & O_PATH))))
 				return SECCOMP_RET_USER_NOTIF;
 	}
 	return SECCOMP_RET_ALLOW;
@@ -553,7 +558,9 @@ TEST(seccomp_one_program_decides_as_its_parts)
 #else
 	static const uint64_t argv[] = { 0, 1, O_CREAT, O_CREAT | O_WRONLY, 0xffffffffULL,
 					 0xffffffff00000000ULL, ~0ULL, 0xffffffff00000000ULL | O_CREAT,
-					 8, 0x100000000ULL };
+					 8 /* NEW_LISTENER */, 0x100000000ULL, O_CREAT | O_PATH,
+					 O_PATH };
+	const size_t nargv = sizeof(argv) / sizeof(argv[0]);
 	static const uint32_t arches[] = { T_ARCH, AUDIT_ARCH_I386, 0 };
 	enum sh_net_mode modes[] = { SH_NETMODE_NONE, SH_NETMODE_FULL, SH_NETMODE_FILTERED };
 	long checked = 0, wrong = 0;
@@ -573,11 +580,11 @@ TEST(seccomp_one_program_decides_as_its_parts)
 					/* x32's numbers too, and a few far ones */
 					uint32_t nrs[] = { nr, nr | 0x40000000U, nr + 0x7fff0000U };
 					for (size_t k = 0; k < 3; k++)
-						for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++) {
+						for (size_t i = 0; i < nargv; i++) {
 							struct seccomp_data d = { .nr = (int)nrs[k],
 										  .arch = arches[a] };
 							for (int j = 0; j < 6; j++)
-								d.args[j] = argv[(i + (size_t)j) % 10];
+								d.args[j] = argv[(i + (size_t)j) % nargv];
 							uint32_t one = run_bpf(f, n, &d, NULL);
 							uint32_t ref = stronger(head_ref(&d, notify),
 										run_bpf(mf, mn, &d, NULL));

@@ -90,7 +90,7 @@ static long sys_openat2(int dfd, const char *path, uint64_t flags, uint64_t mode
 }
 
 /* cwd is the protected directory D; protected: D/.safehouse, D/cfg.toml,
- * D/hooks-dir. */
+ * D/hooks-dir, D/anc/leaf. */
 static void inner_basic(void)
 {
 	int dfd = open(".", O_PATH | O_DIRECTORY);
@@ -100,7 +100,12 @@ static void inner_basic(void)
 	EXPECT_ERR(open(".safehouse", O_CREAT | O_EXCL | O_RDWR, 0644), EACCES);
 	EXPECT_ERR(creat("cfg.toml", 0644), EACCES);
 	EXPECT_ERR(openat(dfd, ".safehouse", O_CREAT | O_WRONLY, 0644), EACCES);
-	EXPECT_ERR(sys_openat2(dfd, "cfg.toml", O_CREAT | O_WRONLY, 0644), EACCES);
+	/* openat2 is not served (its flags are behind a pointer): ENOSYS, and
+	 * callers fall back to openat */
+	EXPECT_ERR(sys_openat2(dfd, "cfg.toml", O_CREAT | O_WRONLY, 0644), ENOSYS);
+	EXPECT_ERR(sys_openat2(dfd, "other", O_RDONLY, 0), ENOSYS);
+	/* O_PATH: the kernel ignores O_CREAT; the caller opens it itself */
+	EXPECT_ERR(open(".safehouse", O_CREAT | O_PATH, 0644), ENOENT);
 	EXPECT_ERR(mkdir("hooks-dir", 0755), EACCES);
 	EXPECT_ERR(mkdir("hooks-dir/sub", 0755), ENOENT); /* its parent cannot exist */
 	EXPECT_ERR(mkdirat(dfd, "hooks-dir", 0755), EACCES);
@@ -123,6 +128,15 @@ static void inner_basic(void)
 	EXPECT(mkdir("tree", 0755) == 0);
 	EXPECT(mkdir("tree/x", 0755) == 0);
 	EXPECT_ERR(rename("tree", "hooks-dir"), EACCES);
+	/* onto an ancestor of a protected path (anc/leaf): a symlink, a hard
+	 * link of a symlink (a symlink there too), a renamed tree */
+	EXPECT(symlink("tree", "tlink") == 0);
+	EXPECT_ERR(symlink("tree", "anc"), EACCES);
+	EXPECT_ERR(link("tlink", "anc"), EACCES);
+	EXPECT_ERR(rename("tree", "anc"), EACCES);
+	EXPECT(mkdir("anc", 0700) == 0); /* empty: what comes in later is checked */
+	EXPECT_ERR(open("anc/leaf", O_CREAT | O_WRONLY, 0600), EACCES);
+	EXPECT(rmdir("anc") == 0);
 	/* through paths: .., symlinked directories, symlinks to the name */
 	EXPECT(mkdir("sub", 0755) == 0);
 	EXPECT_ERR(open("sub/../.safehouse", O_CREAT | O_WRONLY, 0644), EACCES);
@@ -136,8 +150,28 @@ static void inner_basic(void)
 	EXPECT_ERR(open("../.safehouse", O_CREAT | O_WRONLY, 0644), EACCES);
 	EXPECT_ERR(open("/proc/self/cwd/../cfg.toml", O_CREAT | O_WRONLY, 0644), EACCES);
 	EXPECT_ERR(mkdir("../hooks-dir", 0700), EACCES);
-	/* init's own /proc entries are never reachable through it */
+	/* init's own /proc entries are never reachable through it: by name,
+	 * nor through a magic link to an O_PATH fd of them (which the caller
+	 * may hold: O_PATH checks no ptrace access) */
 	EXPECT_ERR(open("/proc/1/mem", O_RDWR | O_CREAT, 0600), EACCES);
+	static const char *const init_files[] = { "/proc/1/mem", "/proc/1/environ",
+						   "/proc/1/maps" };
+	for (size_t k = 0; k < 3; k++) {
+		int pfd = open(init_files[k], O_PATH | O_CLOEXEC);
+		EXPECT(pfd >= 0);
+		char pp[64];
+		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", pfd);
+		EXPECT_ERR(open(pp, O_RDWR | O_CREAT, 0600), EACCES);
+		EXPECT_ERR(open(pp, O_RDONLY | O_CREAT, 0600), EACCES);
+		close(pfd);
+	}
+	/* no listener of the caller's own (it would answer its own creations) */
+	{
+		struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+		struct sock_fprog prog = { .len = 1, .filter = f };
+		EXPECT_ERR(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				   SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog), EPERM);
+	}
 
 	/* ---- what is allowed works as the kernel would do it ---- */
 	umask(027);
@@ -170,7 +204,7 @@ static void inner_basic(void)
 	fd = openat(dfd, "top", O_CREAT | O_WRONLY, 0644);
 	EXPECT(fd >= 0);
 	close(fd);
-	fd = (int)sys_openat2(sfd, "h2", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	fd = openat(sfd, "h2", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	EXPECT(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
 	close(fd);
 	EXPECT(mkdirat(sfd, "dir", 0777) == 0);
@@ -327,11 +361,12 @@ static void plan_for(struct sh_plan *p, const char *dir, bool protect, char **ar
 	sh_plan_add_ll(p, dir, RWX);
 	p->cwd = sh_xstrdup(dir);
 	if (protect) {
-		p->nprotect_create = 3;
-		p->protect_create = sh_xcalloc(3, sizeof(char *));
+		p->nprotect_create = 4;
+		p->protect_create = sh_xcalloc(4, sizeof(char *));
 		p->protect_create[0] = sh_xasprintf("%s/.safehouse", dir);
 		p->protect_create[1] = sh_xasprintf("%s/cfg.toml", dir);
 		p->protect_create[2] = sh_xasprintf("%s/hooks-dir", dir);
+		p->protect_create[3] = sh_xasprintf("%s/anc/leaf", dir);
 	}
 	if (argv) {
 		p->argv = argv;
