@@ -3,6 +3,7 @@
 #include "cli/context.h"
 
 #include <errno.h>
+#include <limits.h>
 
 #ifndef SH_SYSCONFDIR
 #define SH_SYSCONFDIR "/etc/safehouse"
@@ -166,12 +167,95 @@ static void add_grants(struct sh_context *c, const struct sh_pathlist *pl, bool 
 		add_grant(c, pl->paths.v[i], writable, pl->is_dir[i], origin);
 }
 
+/* A path of the workdir's own config must not pass through a symlink that
+ * sits in the workdir: the sandbox can replace what is there with a link
+ * (cache -> ~/.ssh) between sessions, and a trusted "add-dirs=cache" must
+ * not follow it.  The path is resolved component by component as the
+ * kernel would (links outside the workdir are the user's own and are
+ * followed).  0, or -1 naming the entry; what does not exist is left to
+ * the caller's own resolution to report. */
+static int wd_entry_no_symlink(const struct sh_context *c, const char *field, const char *origin,
+			       struct sh_err *e)
+{
+	char *x = sh_path_expand_tilde(field, c->home);
+	char *rest = x[0] == '/' ? sh_xstrdup(x) : sh_path_join(c->workdir, x);
+	char *cur = sh_xstrdup("/");
+	int rc = 0;
+	free(x);
+	for (int hops = 0; rc == 0 && rest[0];) {
+		char *p = rest;
+		while (*p == '/')
+			p++;
+		size_t l = strcspn(p, "/");
+		char *comp = sh_xstrndup(p, l), *tail = sh_xstrdup(p + l);
+		free(rest);
+		rest = tail;
+		if (l == 0 || strcmp(comp, ".") == 0) {
+			free(comp);
+			continue;
+		}
+		if (strcmp(comp, "..") == 0) {
+			char *up = sh_path_parent(cur);
+			free(cur);
+			cur = up;
+			free(comp);
+			continue;
+		}
+		char *next = sh_path_join(cur, comp);
+		free(comp);
+		struct stat st;
+		char target[PATH_MAX];
+		ssize_t n;
+		bool there = lstat(next, &st) == 0;
+		if (!there || !S_ISLNK(st.st_mode)) {
+			free(cur);
+			cur = next;
+			if ((!there || !S_ISDIR(st.st_mode)) && rest[strspn(rest, "/")])
+				break; /* missing or not a directory: reported by the caller */
+			continue;
+		}
+		if (sh_path_is_under(cur, c->workdir)) {
+			rc = sh_fail(e, SH_EXIT_USAGE, 0,
+				     "%s: '%s' is a symlink in the workdir: a path of the workdir's "
+				     "own config must not go through one (the sandbox could have put "
+				     "it there)", origin, next);
+			sh_hint(e, "give the link's target itself, or grant it with --add-dirs if "
+				   "you mean it");
+		} else if (++hops > 40 || (n = readlink(next, target, sizeof(target) - 1)) <= 0) {
+			free(next);
+			break; /* a loop, or unreadable: reported by the caller */
+		} else {
+			target[n] = '\0';
+			char *joined = sh_path_join(target, rest);
+			free(rest);
+			rest = joined;
+			if (target[0] == '/') {
+				free(cur);
+				cur = sh_xstrdup("/");
+			}
+		}
+		free(next);
+	}
+	free(rest);
+	free(cur);
+	return rc;
+}
+
 /* Add the grants of one "P1:P2" spec; base resolves relative entries. */
 static int grant_spec(struct sh_context *c, const char *spec, bool writable, const char *base,
 		      const char *origin, struct sh_err *e)
 {
 	struct sh_pathlist pl = { 0 };
-	int rc = sh_pathlist_add(&pl, spec, c->home, base, origin, e);
+	int rc = 0;
+	if (base && c->workdir && strcmp(base, c->workdir) == 0) {
+		struct sh_strv f = { 0 };
+		sh_strv_split(&f, spec, ':');
+		for (size_t i = 0; rc == 0 && i < f.n; i++)
+			rc = wd_entry_no_symlink(c, f.v[i], origin, e);
+		sh_strv_free(&f);
+	}
+	if (rc == 0)
+		rc = sh_pathlist_add(&pl, spec, c->home, base, origin, e);
 
 	for (size_t i = 0; rc == 0 && i < pl.paths.n; i++) {
 		rc = built_in_area(pl.paths.v[i], origin, false, e);

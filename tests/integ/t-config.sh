@@ -36,6 +36,18 @@ run env SAFEHOUSE_ADD_DIRS_RO="$H/envgrant" "$S" why "$H/cligrant/f" --add-dirs-
 check "every layer's grants accumulate (system, user, workdir, env, CLI)" 'has "$ERR" "$H/sysgrant/" && has "$ERR" "$H/usergrant/" && has "$ERR" "$H/wdgrant/" && has "$ERR" "$H/envgrant/" && has "$OUT" "allow: file-read-data"'
 check "the CLI wins over every layer" 'has "$ERR" "sandbox policy: workspace-write (from --sandbox)"'
 rm -f "$W/.safehouse"
+# A trusted relative grant must not follow a link the sandbox planted in its
+# place (cache -> ~/.ssh), nor one further along the path.
+mkdir "$W/cache" && printf 'add-dirs=cache\n' > "$W/.safehouse"
+run "$S" --explain --trust-workdir-config --stdout -- true
+check "a trusted add-dirs=cache grants the workdir's cache" '[ $RC -eq 0 ] && has "$ERR" "grant: read/write $W/cache/"'
+rmdir "$W/cache" && ln -s "$H/.ssh" "$W/cache"
+run "$S" --trust-workdir-config -- cat "$H/.ssh/id_ed25519"
+check "... replaced by a symlink to ~/.ssh: refused, naming the link" '[ $RC -eq 1 ] && has "$ERR" "$W/.safehouse:1" && has "$ERR" "'"'"'$W/cache'"'"' is a symlink in the workdir" && hasnt "$OUT" key'
+mkdir "$W/d" && printf 'add-dirs-ro=d/../cache\n' > "$W/.safehouse"
+run "$S" --trust-workdir-config -- true
+check "... also reached through .." '[ $RC -eq 1 ] && has "$ERR" "is a symlink in the workdir"'
+rm -rf "$W/cache" "$W/d" "$W/.safehouse"
 printf 'network=filtered\n' > "$UC"
 run "$S" --explain --stdout -- true
 check "network=filtered in a config is honoured, with file:line" '[ $RC -eq 0 ] && has "$ERR" "network: filtered (explicit setting: $UC:1)"'
