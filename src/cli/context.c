@@ -723,6 +723,7 @@ void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *i
 	in->target = c->target;
 	in->home = c->home;
 	in->workdir = c->workdir;
+	in->git_common_dir = c->is_worktree ? c->worktree.commondir : NULL;
 	in->argv = o->argv;
 	in->argc = o->argc;
 	in->features = &c->features;

@@ -395,7 +395,7 @@ static void regex_escape(struct sh_buf *b, const char *s)
 	}
 }
 
-static char *gen_git_protection(const char *workdir)
+static char *gen_git_protection(const char *workdir, const char *common)
 {
 	struct sh_buf b = { 0 };
 
@@ -417,8 +417,35 @@ static char *gen_git_protection(const char *workdir)
 		"(deny file-write* (regex #\"^");
 	/* One regex (no top-level '|'), so the planner walks the workdir once. */
 	regex_escape(&b, workdir);
-	sh_buf_puts(&b, "/(.+/)?\\.git/(modules/[^/]+/)?((hooks|info)(/|$)|"
-			"(config|config\\.worktree|commondir)$)\"))\n");
+	sh_buf_puts(&b, "/(.+/)?\\.git/((modules|worktrees)/[^/]+/)?((hooks|info)(/|$)|"
+			"(config|config\\.worktree|commondir|gitdir)$)\"))\n");
+	if (common) {
+		/* A linked worktree: its common git dir is granted read-write
+		 * (objects, refs, its own index and HEAD), its code-bearing
+		 * parts are not.  <common>/worktrees/<id> holds each worktree's
+		 * pointers. */
+		static const char *const lit[] = { "config", "config.worktree", "commondir",
+						   "objects/info/alternates" };
+		static const char *const sub[] = { "hooks", "info" };
+		sh_buf_puts(&b, ";; The linked worktree's common git dir: the same parts.\n"
+				"(deny file-write*\n");
+		for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+			char *pth = sh_xasprintf("%s/%s", common, sub[i]), *q = sh_sbpl_quote(pth);
+			sh_buf_printf(&b, "    (subpath %s)\n", q);
+			free(q);
+			free(pth);
+		}
+		for (size_t i = 0; i < sizeof(lit) / sizeof(lit[0]); i++) {
+			char *pth = sh_xasprintf("%s/%s", common, lit[i]), *q = sh_sbpl_quote(pth);
+			sh_buf_printf(&b, "    (literal %s)\n", q);
+			free(q);
+			free(pth);
+		}
+		sh_buf_puts(&b, "    (regex #\"^");
+		regex_escape(&b, common);
+		sh_buf_puts(&b, "/((modules|worktrees)/[^/]+/)((hooks|info)(/|$)|"
+				"(config|config\\.worktree|commondir|gitdir)$)\"))\n");
+	}
 	return sh_buf_take(&b);
 }
 
@@ -544,7 +571,7 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 		emit_wide_read(in, a);
 	if (in->workdir) {
 		add_source(a, "<generated: workdir>", gen_workdir(in), SH_SRC_GENERATED);
-		add_source(a, "<generated: git protection>", gen_git_protection(in->workdir),
+		add_source(a, "<generated: git protection>", gen_git_protection(in->workdir, in->git_common_dir),
 			   SH_SRC_GENERATED);
 	}
 	if (in->network)

@@ -47,6 +47,8 @@ struct sh_assemble_in {
 	const char *target;  /* "linux" / "macos" */
 	const char *home;
 	const char *workdir; /* NULL: disabled */
+	const char *git_common_dir; /* the workdir is a linked worktree of this
+				     * (canonical) common git dir, or NULL */
 	char **argv;         /* command words (NAME=VALUE first), may be empty */
 	int argc;
 	const struct sh_strv *features; /* validated, lowercase */

@@ -58,8 +58,28 @@ git status >/dev/null 2>&1; git checkout -q topic 2>/dev/null; git st 2>/dev/nul
 check "host git status/checkout ran none of the payloads" '[ -z "$(ls -A "$MARK")" ]'
 check "host git still works on the repository" 'git rev-parse HEAD >/dev/null 2>&1'
 
+# A linked worktree as the workdir: its common git dir is granted
+# read-write (objects, refs, its index), but not the parts that run code or
+# redirect git: the main checkout's hooks and config, and the worktrees'
+# pointers.
+git worktree add -q "$T/wt" 2>/dev/null || git worktree add "$T/wt"
+cd "$T/wt" || exit 1
+run "$S" -- sh -c "echo wt > wt.txt && git add wt.txt && git commit -q -m wt && git status --short && echo WT-GIT-OK"
+check "a linked worktree: git add/commit/status work inside" '[ $RC -eq 0 ] && has "$OUT" "WT-GIT-OK"'
+run "$S" -- sh -c "printf '#!/bin/sh\necho WT > $MARK/wt-hook\n' > '$W/.git/hooks/post-checkout'"
+check "a linked worktree: the common dir's hooks are read-only" '[ $RC -ne 0 ] && [ ! -e "$W/.git/hooks/post-checkout" ]'
+run "$S" -- sh -c "printf '[core]\n\tfsmonitor = touch $MARK/wt-fsmon\n' >> '$W/.git/config'"
+check "a linked worktree: the common dir's config is read-only" '[ $RC -ne 0 ] && ! grep -q wt-fsmon "$W/.git/config"'
+id=$(basename "$(git rev-parse --git-dir)")
+run "$S" -- sh -c "echo '$T/evil' > '$W/.git/worktrees/$id/commondir'"
+check "a linked worktree: its commondir pointer is read-only" '[ $RC -ne 0 ] && [ "$(cat "$W/.git/worktrees/$id/commondir")" != "$T/evil" ]'
+git status >/dev/null 2>&1
+check "a linked worktree: host git ran none of the payloads" '[ -z "$(ls -A "$MARK")" ]'
+cd "$W" || exit 1
+
 # Deleting content is allowed (the workdir is writable), but the protected
 # pieces survive and .git cannot be replaced by a directory of the agent's.
 cp .git/config "$T/config.before"
 inside 'rm -rf .git 2>/dev/null; mkdir -p .git/hooks 2>/dev/null; ls -d .git'
 check "rm -rf .git leaves the protected hooks and config in place" '[ -d .git/hooks ] && [ -f .git/hooks/pre-commit.sample ] && cmp -s .git/config "$T/config.before"'
+
