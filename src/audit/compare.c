@@ -193,9 +193,14 @@ static void cmp_entry(struct cmp *c, int dirfd, const char *name, const struct a
 	if (S_ISLNK(now->mode)) {
 		detail = symlink_detail(dirfd, name);
 	} else if (gitconfig && S_ISREG(now->mode)) {
+		/* A changed file matters for the keys it gains; a new one
+		 * always (git reads keys the list above may not know yet). */
 		if (!config_detail(dirfd, name, old, kind, &detail)) {
-			c->r->benign++;
-			return;
+			if (old) {
+				c->r->benign++;
+				return;
+			}
+			detail = sh_xstrdup("a new file");
 		}
 	} else if (old && (old->flags & AU_E_UNVERIFIABLE) && old->st.ctime_ns == now->ctime_ns) {
 		detail = sh_xstrdup("changed just before launch; content could not be verified");

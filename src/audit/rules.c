@@ -205,17 +205,36 @@ static void classify_plain(uint8_t z, bool at_root, const char *name, enum sh_au
 
 /* Inside a git directory.  refs/, logs/, lfs/, objects/<xx>/ and the like
  * hold data git never executes: they are not walked, so the normal churn
- * of git commands there costs nothing.  Unknown subdirectories (modules/<x>,
- * worktrees/<x>, modules/<a>/<b>) are walked as git directories: each can be
- * the git dir of a submodule or worktree, with its own config and hooks. */
+ * of git commands there costs nothing.  Unknown subdirectories are walked
+ * as git directories.  worktrees/<id> and modules/<name> are git dirs
+ * whatever their names: a worktree made as ../logs has the id "logs", a
+ * submodule at third_party/config has its git dir at
+ * modules/third_party/config, so below modules/ a directory named config,
+ * refs or logs may be one more step of a name (SH_AZ_GITMODDIR). */
 static void classify_git(uint8_t z, const char *name, enum sh_audit_etype t,
 			 struct sh_audit_class *out)
 {
 	bool dir = t == SH_AE_DIR;
 
 	switch ((enum sh_audit_zone)z) {
+	case SH_AZ_GITSUBS:
+		if (dir)
+			dir_into(out, SH_AZ_GITDIR, 0);
+		return;
+	case SH_AZ_GITMODS:
+		if (dir)
+			dir_into(out, SH_AZ_GITMODDIR, 0);
+		return;
 	case SH_AZ_GITDIR:
-		if (strcmp(name, "config") == 0 || strcmp(name, "config.worktree") == 0) {
+	case SH_AZ_GITMODDIR:
+		if (dir && strcmp(name, "modules") == 0) {
+			dir_into(out, SH_AZ_GITMODS, 0);
+		} else if (dir && strcmp(name, "worktrees") == 0) {
+			dir_into(out, SH_AZ_GITSUBS, 0);
+		} else if (dir && z == SH_AZ_GITMODDIR && strcmp(name, "hooks") != 0 &&
+			   strcmp(name, "info") != 0 && strcmp(name, "objects") != 0) {
+			dir_into(out, SH_AZ_GITMODDIR, 0);
+		} else if (strcmp(name, "config") == 0 || strcmp(name, "config.worktree") == 0) {
 			out->kind = dir ? SH_AK_NONE : SH_AK_GIT_CONFIG;
 			out->gitconfig = !dir;
 		} else if (strcmp(name, "commondir") == 0 || strcmp(name, "gitdir") == 0) {
@@ -291,6 +310,9 @@ void sh_audit_classify(uint8_t z, uint8_t zone_kind, bool at_root, const char *n
 	case SH_AZ_GITINFO:
 	case SH_AZ_GITOBJ:
 	case SH_AZ_GITOBJINFO:
+	case SH_AZ_GITSUBS:
+	case SH_AZ_GITMODS:
+	case SH_AZ_GITMODDIR:
 		classify_git(z, name, t, out);
 		return;
 	default:

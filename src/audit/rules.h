@@ -55,6 +55,11 @@ enum sh_audit_zone {
 	SH_AZ_GITOBJ,     /* .git/objects/ (only info/ is descended) */
 	SH_AZ_GITOBJINFO, /* .git/objects/info/ */
 	SH_AZ_VENDOR,     /* node_modules/: only nested repos and Python startup files */
+	SH_AZ_GITSUBS,    /* <gitdir>/worktrees/: every subdirectory is a git dir */
+	SH_AZ_GITMODS,    /* <gitdir>/modules/: every subdirectory is a submodule's
+			   * git dir, or a step of a submodule name with '/' */
+	SH_AZ_GITMODDIR,  /* such a subdirectory: a git dir whose subdirectories
+			   * of any name (config, refs, logs...) may be more steps */
 };
 
 /* Entry types the rules distinguish (from d_type or st_mode). */

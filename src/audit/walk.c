@@ -102,9 +102,30 @@ static void items_push(struct au_items *it, const char *name, enum sh_audit_etyp
 	sh_buf_append(&it->names, name, strlen(name) + 1);
 }
 
+/* A directory git takes for a git dir whatever its name (git init --bare,
+ * a moved .git): HEAD with objects/ and refs/, or with a commondir file.
+ * Git looks for one in the current directory and each parent, so its
+ * config and hooks run as those of a .git. */
+struct gitdir_marks {
+	bool head, objects, refs, commondir;
+};
+
+static void note_gitdir_mark(struct gitdir_marks *m, const char *name, enum sh_audit_etype t)
+{
+	if (t == SH_AE_DIR) {
+		m->objects |= strcmp(name, "objects") == 0;
+		m->refs |= strcmp(name, "refs") == 0;
+	} else if (t == SH_AE_OTHER) {
+		m->head |= strcmp(name, "HEAD") == 0;
+		m->commondir |= strcmp(name, "commondir") == 0;
+	}
+}
+
 int au_read_dir(int fd, uint8_t zone, uint8_t zone_kind, bool at_root, char *buf,
 		struct au_items *it)
 {
+	struct gitdir_marks m = { 0 };
+	bool plain = zone == SH_AZ_PLAIN || zone == SH_AZ_VENDOR;
 	for (;;) {
 		/* the system call, not a libc wrapper (musl's takes a struct dirent *) */
 		ssize_t n = syscall(SYS_getdents64, fd, buf, AU_DENTS_BUF);
@@ -124,10 +145,20 @@ int au_read_dir(int fd, uint8_t zone, uint8_t zone_kind, bool at_root, char *buf
 			if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
 				continue;
 			t = etype_of(fd, d);
+			if (plain)
+				note_gitdir_mark(&m, name, t);
 			sh_audit_classify(zone, zone_kind, at_root, name, t, &cls);
 			if (cls.kind != SH_AK_NONE || cls.descend)
 				items_push(it, name, t, &cls);
 		}
+	}
+	if (plain && m.head && ((m.objects && m.refs) || m.commondir)) {
+		/* read it again as the git dir it is */
+		it->n = 0;
+		it->names.len = 0;
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return errno;
+		return au_read_dir(fd, SH_AZ_GITDIR, 0, at_root, buf, it);
 	}
 	for (size_t i = 0; i < it->n; i++)
 		it->v[i].name = it->names.data + it->v[i].name_off;

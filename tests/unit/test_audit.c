@@ -199,6 +199,13 @@ static const struct plant {
 	{ ".git/commondir", SH_AK_GIT_POINTER },
 	{ ".git/worktrees/w/gitdir", SH_AK_GIT_POINTER },
 	{ ".git/modules/m/hooks/post-merge", SH_AK_GIT_HOOK },
+	/* worktree ids and submodule names that are also git dir names */
+	{ ".git/worktrees/logs/config.worktree", SH_AK_GIT_CONFIG },
+	{ ".git/worktrees/config/commondir", SH_AK_GIT_POINTER },
+	{ ".git/worktrees/hooks/config.worktree", SH_AK_GIT_CONFIG },
+	{ ".git/modules/third_party/config/hooks/pre-commit", SH_AK_GIT_HOOK },
+	{ ".git/modules/third_party/refs/config", SH_AK_GIT_CONFIG },
+	{ ".git/modules/a/modules/logs/hooks/post-merge", SH_AK_GIT_HOOK },
 	{ ".git/info/attributes", SH_AK_GIT_ATTR },
 	{ ".git/objects/info/alternates", SH_AK_GIT_ALT },
 	{ ".gitattributes", SH_AK_GIT_ATTR },
@@ -234,6 +241,43 @@ TEST(audit_each_planted_kind_is_reported)
 			expect(&r, planted[i].path, SH_AUDIT_NEW, planted[i].kind);
 		expect(&r, "node_modules/x/.git", SH_AUDIT_NEW, SH_AK_NESTED_REPO);
 		CHECK_INT(r.count, ==, n + 1);
+		sh_audit_report_free(&r);
+		sh_audit_manifest_free(&m);
+		t_rmtree(d);
+		free(d);
+	}
+}
+
+/* A git dir under another name (git init --bare docs, or a moved .git):
+ * git finds it from inside, so its config and hooks count. */
+TEST(audit_git_dir_under_another_name)
+{
+	for (int mode = SNAP_NORMAL; mode <= SNAP_TRUST; mode++) {
+		char *d = fixture();
+		struct sh_audit_manifest m = { 0 };
+		struct sh_audit_report r = { 0 };
+
+		put(d, "old/HEAD", "ref: refs/heads/main\n");
+		put(d, "old/objects/.keep", "");
+		put(d, "old/refs/heads/.keep", "");
+		snap(d, mode, &m);
+		put(d, "docs/HEAD", "ref: refs/heads/main\n");
+		put(d, "docs/objects/.keep", "");
+		put(d, "docs/refs/heads/.keep", "");
+		put(d, "docs/config", "[core]\n\tbare = false\n\tfsmonitor = touch /tmp/x\n");
+		put(d, "docs/hooks/post-checkout", "#!/bin/sh\n");
+		put(d, "wt/HEAD", "x\n");
+		put(d, "wt/commondir", "../elsewhere\n");
+		put(d, "old/config", "[core]\n\tpager = evil\n");
+		put(d, "plain/HEAD", "not a git dir: no objects or refs\n");
+		put(d, "plain/config", "[core]\n\tpager = evil\n");
+		compare(d, &m, &r);
+		expect(&r, "docs/config", SH_AUDIT_NEW, SH_AK_GIT_CONFIG);
+		expect(&r, "docs/hooks/post-checkout", SH_AUDIT_NEW, SH_AK_GIT_HOOK);
+		expect(&r, "wt/commondir", SH_AUDIT_NEW, SH_AK_GIT_POINTER);
+		expect(&r, "old/config", SH_AUDIT_NEW, SH_AK_GIT_CONFIG);
+		CHECK(find(&r, "plain/config") == NULL);
+		CHECK_INT(r.count, ==, 4);
 		sh_audit_report_free(&r);
 		sh_audit_manifest_free(&m);
 		t_rmtree(d);
@@ -335,7 +379,9 @@ TEST(audit_new_nested_repo)
 	expect(&r, ".sbx-nested/.git", SH_AUDIT_NEW, SH_AK_NESTED_REPO);
 	expect(&r, ".sbx-nested/.git/hooks/pre-commit", SH_AUDIT_NEW, SH_AK_GIT_HOOK);
 	expect(&r, "deep/a/b/c/.git", SH_AUDIT_NEW, SH_AK_GIT_POINTER);
-	CHECK_INT(r.count, ==, 3); /* the config has no key that runs anything */
+	/* a new config file is listed even without a key known to run anything */
+	expect(&r, ".sbx-nested/.git/config", SH_AUDIT_NEW, SH_AK_GIT_CONFIG);
+	CHECK_INT(r.count, ==, 4);
 	sh_audit_report_free(&r);
 	sh_audit_manifest_free(&m);
 	t_rmtree(d);
