@@ -1,6 +1,10 @@
 #include "audit/gitconfig.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -225,7 +229,27 @@ int sh_audit_gitconfig_keys(const char *buf, size_t len, bool gitmodules, struct
 	return rc;
 }
 
-/* git_parse_maybe_bool plus integers: such values name no program. */
+/* git_parse_int: strtoimax in base 0 (so "010" is 8 and "08" is no number),
+ * an optional k/m/g unit, and the result within an int. */
+static bool is_git_int(const char *v)
+{
+	char *end;
+	errno = 0;
+	intmax_t n = strtoimax(v, &end, 0);
+	if (errno == ERANGE || end == v)
+		return false;
+	intmax_t f = 1;
+	if (*end && !end[1] && strchr("kKmMgG", *end))
+		f = *end == 'k' || *end == 'K' ? 1024 : *end == 'm' || *end == 'M' ? 1024 * 1024
+											 : 1024 * 1024 * 1024;
+	else if (*end)
+		return false;
+	intmax_t lim = INT_MAX / f;
+	return n <= lim && n >= -lim;
+}
+
+/* git_parse_maybe_bool: a boolean word, or an integer as git reads one;
+ * such values name no program.  Anything else is a command. */
 static bool is_bool(const char *v)
 {
 	static const char *const words[] = { "", "true", "false", "yes", "no", "on", "off" };
@@ -235,14 +259,7 @@ static bool is_bool(const char *v)
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strcasecmp(v, words[i]) == 0)
 			return true;
-	if (*v == '-')
-		v++;
-	if (!*v)
-		return false;
-	for (; *v; v++)
-		if (!isdigit((unsigned char)*v))
-			return false;
-	return true;
+	return is_git_int(v);
 }
 
 /* "section.key" pairs (no subsection) whose value is run or loaded. */
@@ -254,7 +271,7 @@ static const char *const plain_keys[] = {
 	"uploadpack.packobjectshook", "include.path",	   "interactive.difffilter",
 	"web.browser",		   "protocol.allow",	   "extensions.worktreeconfig",
 	"sendemail.sendmailcmd",   "sendemail.tocmd",	   "sendemail.cccmd",
-	"sendemail.smtpserver",
+	"sendemail.smtpserver",    "imap.tunnel",	   "core.worktree",
 };
 
 /* "section.key" pairs that are risky with any subsection ("diff.<x>.textconv"). */
@@ -265,7 +282,10 @@ static const char *const sub_keys[] = {
 	"mergetool.cmd",  "mergetool.path",	"browser.cmd",	      "browser.path",
 	"man.cmd",	  "man.path",		"remote.uploadpack",  "remote.receivepack",
 	"remote.vcs",	  "url.insteadof",	"url.pushinsteadof", "protocol.allow",
-	"tar.command",	  "trailer.command",	"trailer.cmd",
+	"tar.command",	  "trailer.command",	"trailer.cmd",	      "hook.command",
+	"hook.event",	  "lfs.path",		"lfs.clean",	      "lfs.smudge",
+	"guitool.cmd",	  "sendemail.sendmailcmd", "sendemail.tocmd", "sendemail.cccmd",
+	"sendemail.smtpserver",
 };
 
 static bool in_list(const char *const *list, size_t n, const char *sec, size_t seclen,

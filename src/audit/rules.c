@@ -92,6 +92,22 @@ static const struct name_rule {
 	{ ".gemini", SH_AK_AGENT, false, SH_AZ_ALL },
 	{ ".windsurf", SH_AK_AGENT, false, SH_AZ_ALL },
 	{ ".mcp.json", SH_AK_AGENT, true, NOZONE },
+	/* the project config of other agents safehouse has profiles for */
+	{ ".opencode", SH_AK_AGENT, false, SH_AZ_ALL }, /* plugins/ load at start */
+	{ "opencode.json", SH_AK_AGENT, true, NOZONE },
+	{ "opencode.jsonc", SH_AK_AGENT, true, NOZONE },
+	{ ".crush.json", SH_AK_AGENT, true, NOZONE },
+	{ "crush.json", SH_AK_AGENT, true, NOZONE },
+	{ ".aider.conf.yml", SH_AK_AGENT, true, NOZONE },
+	{ ".aider.model.settings.yml", SH_AK_AGENT, true, NOZONE },
+	{ ".qwen", SH_AK_AGENT, false, SH_AZ_ALL },
+	{ ".kilocode", SH_AK_AGENT, false, SH_AZ_ALL },
+	{ ".factory", SH_AK_AGENT, false, SH_AZ_ALL },
+	{ ".augment", SH_AK_AGENT, false, SH_AZ_ALL },
+	{ ".clinerules", SH_AK_INSTRUCTIONS, true, SH_AZ_ALL },
+	{ ".goosehints", SH_AK_INSTRUCTIONS, true, NOZONE },
+	{ "QWEN.md", SH_AK_INSTRUCTIONS, true, NOZONE },
+	{ "copilot-instructions.md", SH_AK_INSTRUCTIONS, true, NOZONE },
 	{ "AGENTS.md", SH_AK_INSTRUCTIONS, true, NOZONE },
 	{ "AGENTS.override.md", SH_AK_INSTRUCTIONS, true, NOZONE },
 	{ "CLAUDE.md", SH_AK_INSTRUCTIONS, true, NOZONE },
@@ -127,8 +143,8 @@ static const struct name_rule {
 static bool maybe_plain(const char *name)
 {
 	switch (name[0]) {
-	case '.': case 'A': case 'C': case 'G': case 'b': case 'd': case 'l': case 'm': case 'n':
-	case 's':
+	case '.': case 'A': case 'C': case 'G': case 'Q': case 'b': case 'c': case 'd': case 'l':
+	case 'm': case 'n': case 'o': case 's':
 		return true;
 	default:
 		return false;
@@ -152,9 +168,18 @@ static void classify_plain(uint8_t z, bool at_root, const char *name, enum sh_au
 			dir_into(out, SH_AZ_GITDIR, 0);
 		return;
 	}
-	if (z == SH_AZ_SITEPKG && t != SH_AE_DIR &&
-	    (sh_str_ends(name, ".pth") || strcmp(name, "sitecustomize.py") == 0 ||
-	     strcmp(name, "usercustomize.py") == 0)) {
+	if (z == SH_AZ_SITEPKG &&
+	    (strcmp(name, "sitecustomize") == 0 || strcmp(name, "usercustomize") == 0 ||
+	     strncmp(name, "sitecustomize.", 14) == 0 || strncmp(name, "usercustomize.", 14) == 0)) {
+		/* the module in any form Python imports: .py, .pyc, an
+		 * extension module, or a package directory */
+		if (t == SH_AE_DIR)
+			dir_into(out, SH_AZ_ALL, SH_AK_PYTHON);
+		else
+			out->kind = SH_AK_PYTHON;
+		return;
+	}
+	if (z == SH_AZ_SITEPKG && t != SH_AE_DIR && sh_str_ends(name, ".pth")) {
 		out->kind = SH_AK_PYTHON;
 		return;
 	}
