@@ -908,6 +908,28 @@ static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
 			return -1;
 		return symlink_in(c, dir, name, m->target, m->path);
 	}
+	case SH_MNT_PINLINK: {
+		/* The link as the view shows it (inside a writable bind of the
+		 * host's tree), never followed: bound onto itself. */
+		const char *slash = strrchr(m->path, '/');
+		const char *name = slash ? slash + 1 : "";
+		if (!slash || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			return fail(c, EINVAL, "bad symlink path '%s'", m->path);
+		_cleanup_str char *parent = slash == m->path ? sh_xstrdup("/")
+							     : sh_xstrndup(m->path, (size_t)(slash - m->path));
+		int dir SH_AUTOCLOSE = walk(c, c->top, parent, W_EXISTING);
+		if (dir < 0)
+			return -1;
+		int l SH_AUTOCLOSE = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (l < 0)
+			return fail(c, errno, "cannot open the symlink '%s'", m->path);
+		if (fstat(l, &st) < 0 || !S_ISLNK(st.st_mode))
+			return fail(c, ENOTSUP, "'%s' is no longer a symlink (it changed since the "
+					       "plan)", m->path);
+		int t SH_AUTOCLOSE = bind_at(c, l, l, false, nsd | MOUNT_ATTR_RDONLY, m->path);
+		return t < 0 ? -1 : 0;
+	}
 	default:
 		return fail(c, EINVAL, "unknown mount kind %d for '%s'", (int)m->kind, m->path);
 	}

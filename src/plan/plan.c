@@ -1183,6 +1183,13 @@ static void place_mounts(struct bld *b)
 				pm = add_pm(b, SH_MNT_SYMLINK, c->path, false, false,
 					    origin_of(b, c->node.idx[Q_R]));
 				pm->target = sh_xstrdup(c->target);
+			} else if (ctx.mode == MODE_RW && c->node.idx[Q_W] >= 0 && !c->node.allow[Q_W]) {
+				/* A protected name that is a symlink (a dotfile
+				 * manager's settings.json, a planted .git/hooks):
+				 * pinned, so it cannot be swapped for a real file. */
+				struct pm *pm = add_pm(b, SH_MNT_PINLINK, c->path, false, false,
+						       origin_of(b, c->node.idx[Q_W]));
+				pm->target = c->target ? sh_xstrdup(c->target) : NULL;
 			} else if (ctx.mode != MODE_NONE && ncont < ctx.mode) {
 				warnf(b, "%s: a symlink cannot be masked; it stays visible (its target "
 					 "is governed by its own rules)", c->path);
@@ -1261,6 +1268,52 @@ static void place_mounts(struct bld *b)
 	free(stack);
 }
 
+static long enclosing(const struct bld *b, const char *path);
+
+/* A protected name that is a symlink protects what it points to as well:
+ * git runs hooks from wherever .git/hooks leads.  Its target, resolved now,
+ * is bound read-only when it lies strictly inside a writable bind (outside
+ * one it is not writable anyway).  A target holding the workdir or the
+ * whole bind cannot be made read-only without taking the workdir with it:
+ * that is said, loudly. */
+static void protect_link_targets(struct bld *b)
+{
+	size_t n = b->nm;
+
+	for (size_t i = 0; i < n; i++) {
+		if (b->m[i].kind != SH_MNT_PINLINK)
+			continue;
+		char *t = realpath(b->m[i].path, NULL);
+		struct stat st;
+		if (!t || stat(t, &st) < 0) {
+			free(t);
+			warnf(b, "%s is a symlink to %s, which does not exist: what is created "
+				 "there is not protected; remove the link", b->m[i].path,
+			      b->m[i].target ? b->m[i].target : "?");
+			continue;
+		}
+		long e = enclosing(b, t);
+		bool under_rw = e >= 0 && b->m[e].kind == SH_MNT_BIND && b->m[e].writable;
+		if (!under_rw || mounted(b, t)) {
+			free(t);
+			continue;
+		}
+		if (strcmp(t, b->m[e].path) == 0 ||
+		    (b->in->workdir && (strcmp(t, b->in->workdir) == 0 ||
+					strictly_under(b->in->workdir, t)))) {
+			warnf(b, "%s is a symlink to %s, which stays writable (it holds the "
+				 "workdir); remove the link", b->m[i].path, t);
+			free(t);
+			continue;
+		}
+		struct pm *pm = add_pm(b, SH_MNT_BIND, t, false, S_ISDIR(st.st_mode), b->m[i].why);
+		pm->rights = bind_rights(false, b->m[e].rights & SH_ACC_EXEC);
+		pm->inherit = false;
+		pm->host = true;
+		free(t);
+	}
+}
+
 /* Nearest mount strictly above path, or -1. */
 static long enclosing(const struct bld *b, const char *path)
 {
@@ -1289,7 +1342,8 @@ static void add_pins(struct bld *b)
 		struct sh_strv need = { 0 };
 		char *p;
 
-		if (b->m[i].kind != SH_MNT_MASK && b->m[i].kind != SH_MNT_BIND)
+		if (b->m[i].kind != SH_MNT_MASK && b->m[i].kind != SH_MNT_BIND &&
+		    b->m[i].kind != SH_MNT_PINLINK)
 			continue;
 		e = enclosing(b, b->m[i].path);
 		if (e < 0 || b->m[e].kind != SH_MNT_BIND || !b->m[e].writable)
@@ -1527,7 +1581,7 @@ static void place_ll(struct bld *b, const char *P, unsigned own, unsigned cons, 
 			if (b->in->fallback && m->kind == SH_MNT_MASK && own)
 				warnf(b, "fallback: %s cannot be hidden (no mount namespace); it is "
 					 "left out of every grant", c);
-			if (m->kind != SH_MNT_SYMLINK) /* Landlock checks the target */
+			if (m->kind != SH_MNT_SYMLINK && m->kind != SH_MNT_PINLINK) /* Landlock checks the target */
 				place_ll(b, c, own_of(m), cons_of(m, b->in->fallback),
 					 host_of(m, host, b->in->fallback), g | s, i + 1, j);
 		} else {
@@ -1666,8 +1720,10 @@ int sh_plan_build_ex(const struct sh_plan_input *in, struct sh_plan *out,
 	/* 3-5. mounts */
 	add_builtins(&b);
 	place_mounts(&b);
-	if (!in->fallback)
+	if (!in->fallback) {
+		protect_link_targets(&b);
 		add_pins(&b);
+	}
 	qsort(b.m, b.nm, sizeof(*b.m), pm_cmp);
 	SH_TP("P-mounts");
 
@@ -1750,11 +1806,14 @@ void sh_plan_print(const struct sh_plan *p, FILE *f)
 		case SH_MNT_SYMLINK:
 			what = "symlink";
 			break;
+		case SH_MNT_PINLINK:
+			what = "pin-link";
+			break;
 		default:
 			break;
 		}
 		fprintf(f, "%s %s", what, m->path);
-		if (m->kind == SH_MNT_SYMLINK)
+		if (m->kind == SH_MNT_SYMLINK || m->kind == SH_MNT_PINLINK)
 			fprintf(f, " -> %s", m->target ? m->target : "?");
 		if (m->kind == SH_MNT_TMPFS)
 			print_size(m->size, f);

@@ -41,6 +41,9 @@ enum sh_mount_kind {
 	SH_MNT_DEV,   /* minimal /dev */
 	SH_MNT_SYMLINK, /* create a symlink at path pointing to target (e.g. /bin -> usr/bin
 			 * on merged-/usr hosts); never followed by the launcher */
+	SH_MNT_PINLINK, /* a host symlink inside a writable bind whose own write is
+			 * denied: bound onto itself, so it cannot be removed, renamed
+			 * or replaced (what it points to keeps its own rules) */
 };
 
 struct sh_mount {

@@ -58,6 +58,20 @@ git status >/dev/null 2>&1; git checkout -q topic 2>/dev/null; git st 2>/dev/nul
 check "host git status/checkout ran none of the payloads" '[ -z "$(ls -A "$MARK")" ]'
 check "host git still works on the repository" 'git rev-parse HEAD >/dev/null 2>&1'
 
+# A protected name that is a symlink (a dotfile manager's, or planted by an
+# earlier session): pinned, and what it leads to inside the workdir is
+# read-only too.
+mkdir -p "$T/lr" && git -C "$T/lr" init -q && rm -rf "$T/lr/.git/hooks" && mkdir "$T/lr/myhooks" &&
+	ln -s ../myhooks "$T/lr/.git/hooks"
+cd "$T/lr" || exit 1
+run "$S" -- sh -c "printf '#!/bin/sh\necho LINK > $MARK/link-hook\n' > myhooks/post-checkout"
+check "a symlinked .git/hooks: its target in the workdir is read-only" '[ $RC -ne 0 ] && [ ! -e myhooks/post-checkout ]'
+run "$S" -- sh -c 'rm .git/hooks && mkdir .git/hooks'
+check "a symlinked .git/hooks cannot be replaced by a directory" '[ $RC -ne 0 ] && [ -L .git/hooks ]'
+run "$S" -- sh -c 'echo ok > other.txt && cat other.txt'
+check "... while the rest of the workdir stays writable" '[ $RC -eq 0 ] && [ "$OUT" = ok ]'
+cd "$W" || exit 1
+
 # A linked worktree as the workdir: its common git dir is granted
 # read-write (objects, refs, its index), but not the parts that run code or
 # redirect git: the main checkout's hooks and config, and the worktrees'

@@ -494,6 +494,35 @@ TEST(plan_symlink_inside_bound_tree_is_left_alone)
 	fx_free(&f);
 }
 
+/* A protected name that is a symlink in a writable tree: pinned (it cannot
+ * be swapped for a real file), and its target inside the tree is read-only
+ * too (git runs hooks from wherever .git/hooks leads). */
+TEST(plan_protected_symlink_is_pinned_with_its_target)
+{
+	struct fx f;
+	char *link = NULL, *tgt = NULL, *dang = NULL;
+
+	fx_init(&f);
+	link = cat(f.work, "/hooks");
+	tgt = cat(f.work, "/myhooks");
+	dang = cat(f.work, "/cfg");
+	CHECK(mkdir(tgt, 0755) == 0);
+	CHECK(symlink("myhooks", link) == 0);
+	CHECK(symlink("nowhere", dang) == 0);
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_SUBPATH, f.work);
+	DENY(&f.pol, "file-write*", SH_F_SUBPATH, link);
+	DENY(&f.pol, "file-write*", SH_F_LITERAL, dang);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	HAS(&f, "pin-link %s -> myhooks  (t.sb:2)", link);
+	HAS(&f, "bind-ro %s  (t.sb:2)", tgt);
+	HAS(&f, "pin-link %s -> nowhere  (t.sb:3)", dang);
+	CHECK(strv_has_sub(&f.notes.warnings, "which does not exist"));
+	free(link);
+	free(tgt);
+	free(dang);
+	fx_free(&f);
+}
+
 TEST(plan_user_owned_symlink_outside_home_not_followed)
 {
 	struct fx f;
