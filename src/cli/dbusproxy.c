@@ -379,6 +379,7 @@ int sh_dbusproxy_setup(struct sh_dbusproxy *d, const struct sh_context *c,
 		goto out;
 	}
 	sh_sessdir_bind(plan, d->sock, true, "<keychain: D-Bus proxy socket>");
+	plan->grants_socket = true; /* fallback mode: socket(AF_UNIX) stays allowed */
 	{
 		char *addr = sh_dbus_unix_address(d->sock);
 		sh_plan_env_put(plan, "DBUS_SESSION_BUS_ADDRESS", addr);

@@ -425,7 +425,8 @@ int sh_run_command(const struct sh_context *c, const struct sh_assembly *a,
 	if (!sh_hostcheck_landlock(&lc, &abi) || abi < 1)
 		return refuse_no_layers(&uc, &lc, e);
 	sh_warn("user namespaces are unavailable (%s): running with Landlock and seccomp only "
-		"(no private mount view, /tmp, pid or network namespace; see safehouse doctor)",
+		"(no private mount view, /tmp, pid or network namespace; Unix sockets only when "
+		"an integration grants one; see safehouse doctor)",
 		uc.detail);
 	memset(e, 0, sizeof(*e));
 	return run_limited(c, a, p, true, e);

@@ -294,6 +294,7 @@ __attribute__((noreturn)) static void command_main(struct run *r)
 	struct sh_seccomp_config sc = {
 		.net = r->publish && p->net == SH_NETMODE_NONE ? SH_NETMODE_FILTERED : p->net,
 		.notify = r->sup[1] >= 0,
+		.deny_unix = !p->use_userns && !p->grants_socket,
 	};
 	int listener = -1;
 	if (sh_seccomp_apply(&sc, &listener, &e) < 0) {

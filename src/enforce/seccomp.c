@@ -407,6 +407,9 @@ int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, 
  *     -> EPERM: a process inside could otherwise answer its own creations
  *     (the newest filter wins a tie of USER_NOTIF) once init's listener is
  *     gone, and nothing inside needs one;
+ *   - in fallback mode, socket(AF_UNIX) -> EPERM (deny_unix): without a
+ *     mount view every socket file on the host (tmux, the D-Bus session
+ *     bus, ssh-agent, docker) would be a connect() away;
  *   - with a supervisor, the calls that create names (sh_supervise_calls)
  *     -> USER_NOTIF: init performs or refuses them (supervise.c); open and
  *     openat only with O_CREAT and without O_PATH (which makes the kernel
@@ -420,7 +423,7 @@ int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, 
  * exactly what the head as a filter of its own plus the main filter would
  * (tests/unit/test_seccomp.c checks this call by call). */
 
-enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_SECC, L_ARG0,
+enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_SECC, L_SOCK, L_ARG0,
        L_TREE = L_ARG0 + 6, L_N = L_TREE + 32 };
 #define HEAD_MAX 96
 
@@ -483,7 +486,7 @@ static int special_cmp(const void *a, const void *b)
 #define JEQ(k, t, f) op(h, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(k), t, f)
 #define RET(k) op(h, BPF_RET | BPF_K, (uint32_t)(k), 0, 0)
 
-static int build_head(struct head *h, bool notify, struct sh_err *e)
+static int build_head(struct head *h, bool notify, bool deny_unix, struct sh_err *e)
 {
 	bool uses_arg[6] = { false };
 	memset(h, 0, sizeof(*h));
@@ -500,6 +503,8 @@ static int build_head(struct head *h, bool notify, struct sh_err *e)
 	sp[nsp++] = (struct special){ __NR_personality, L_PERS };
 #endif
 	sp[nsp++] = (struct special){ __NR_seccomp, L_SECC };
+	if (deny_unix)
+		sp[nsp++] = (struct special){ __NR_socket, L_SOCK };
 	if (notify) {
 		sp[nsp++] = (struct special){ __NR_openat2, L_ENOSYS };
 		const struct sh_supervise_call *calls;
@@ -529,6 +534,11 @@ static int build_head(struct head *h, bool notify, struct sh_err *e)
 	LD(ARG_LO(0));
 	JEQ(0xffffffffU, L_MAIN, L_EPERM);
 #endif
+	if (deny_unix) {
+		here(h, L_SOCK); /* the family: an int */
+		LD(ARG_LO(0));
+		JEQ(AF_UNIX, L_EPERM, L_MAIN);
+	}
 	here(h, L_SECC); /* flags: an unsigned int */
 	LD(ARG_LO(1));
 	op(h, BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, L_EPERM, L_MAIN);
@@ -580,7 +590,7 @@ int sh_seccomp_program(const struct sh_seccomp_config *c, struct sock_filter **o
 	struct head h;
 
 	if (sh_seccomp_main_program(c->net, &main_f, &main_n, &pfc, e) < 0 ||
-	    build_head(&h, c->notify, e) < 0)
+	    build_head(&h, c->notify, c->deny_unix, e) < 0)
 		return -1;
 	if (h.n + main_n > BPF_MAXINSNS)
 		return sh_fail(e, SH_EXIT_SETUP, E2BIG, "seccomp: the filter is too long");
@@ -664,6 +674,7 @@ int sh_seccomp_export_pfc(const struct sh_seccomp_config *c, int fd, struct sh_e
 #endif
 		    c->notify ? "#   calls that create names -> USER_NOTIF (the creation supervisor)\n"
 			      : "") < 0 ||
+	    (c->deny_unix && dprintf(fd, "#   socket(AF_UNIX) -> ERRNO(EPERM) (fallback mode)\n") < 0) ||
 	    sh_write_all(fd, pfc, strlen(pfc)) < 0)
 		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot export the seccomp filter");
 	return 0;

@@ -18,6 +18,10 @@ struct sh_seccomp_config {
 	/* The calls that create names go to a listener (the creation
 	 * supervisor, enforce/supervise.c). */
 	bool notify;
+	/* socket(AF_UNIX) -> EPERM (socketpair stays): fallback mode, where no
+	 * mount view keeps the host's sockets out of reach and Landlock does
+	 * not mediate connect() on them. */
+	bool deny_unix;
 };
 
 /* Load the filter, one program, into the calling process (with TSYNC where

@@ -1203,6 +1203,8 @@ static void place_mounts(struct bld *b)
 				long why = c->node.allow[Q_R] ? c->node.idx[Q_W] : c->node.idx[Q_R];
 				add_pm(b, SH_MNT_MASK, c->path, false, false, origin_of(b, why));
 			} else if (ncont != MODE_NONE && ctx.mode == MODE_NONE) {
+				if (S_ISSOCK(lstat_cached(b, c->path)->mode))
+					b->out->grants_socket = true;
 				/* A socket or FIFO granted by name (docker.sock, the
 				 * ssh-agent or X11 socket) outside any granted tree:
 				 * bound by itself.  Device nodes bound this way are
@@ -1609,6 +1611,13 @@ static void build_landlock(struct bld *b)
 			sh_plan_add_ll(b->out, devs[i], SH_ACC_READ | SH_ACC_WRITE);
 		warnf(b, "fallback: no mount namespace: denied paths are unreadable but their "
 			 "names and metadata stay visible");
+		if (b->out->grants_socket)
+			warnf(b, "fallback: a Unix socket is granted by name, so socket(AF_UNIX) is "
+				 "allowed and every socket file on the host the user may connect to "
+				 "is reachable (Landlock does not mediate connect)");
+		else
+			warnf(b, "fallback: the command cannot create Unix sockets (socketpair() "
+				 "works): nothing would keep the host's socket files out of reach");
 		for (size_t i = 0; i < b->nm; i++) {
 			char rs[4];
 			if (b->m[i].kind != SH_MNT_TMPFS || !b->m[i].rights)

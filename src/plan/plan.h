@@ -69,6 +69,9 @@ struct sh_plan {
 	enum sh_net_mode net;
 	uint16_t proxy_port;     /* SH_NETMODE_FILTERED: the only TCP port connect() may reach */
 	bool use_userns;         /* false: fallback mode (Landlock + seccomp only) */
+	bool grants_socket;      /* a rule grants a Unix socket file by name (an
+				  * integration: ssh-agent, docker): in fallback
+				  * mode socket(AF_UNIX) then stays allowed */
 	char *cwd;               /* working directory inside (the workdir, or $HOME) */
 	char **argv;             /* command, argv[0] resolved by the launcher via PATH */
 	char **envp;             /* complete child environment */

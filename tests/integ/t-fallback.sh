@@ -54,6 +54,26 @@ run "$D" "$S" -- ./probe write "$W/created" </dev/null
 check "Landlock allows writing the workdir" '[ $RC -eq 0 ] && [ -f "$W/created" ]'
 run "$D" "$S" -- ./probe write "$H/outside" </dev/null
 check "Landlock denies writing outside the grants" '[ $RC -eq 1 ] && [ ! -e "$H/outside" ]'
+# A host service's socket anywhere (tmux, the D-Bus session bus, ssh-agent,
+# docker): no mount view keeps it out and Landlock does not mediate
+# connect() on it, so in fallback no AF_UNIX socket can be made at all.
+if command -v python3 >/dev/null 2>&1; then
+	mkdir -p "$H/.svc" && chmod 700 "$H/.svc"
+	python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(20)' "$H/.svc/sock" &
+	svc=$!
+	wait_for '[ -S "$H/.svc/sock" ]'
+	run "$D" "$S" -- ./probe connect-unix "$H/.svc/sock" </dev/null
+	check "fallback: a host service socket outside the grants cannot be reached" '[ $RC -ne 0 ] && [ "$OUT" = EPERM ]'
+	kill $svc 2>/dev/null; wait $svc 2>/dev/null
+else
+	skip "fallback: host service socket" "no python3"
+fi
+run "$D" "$S" -- ./probe socket unix stream </dev/null
+check "fallback: socket(AF_UNIX) fails with EPERM" '[ $RC -ne 0 ] && [ "$OUT" = EPERM ]'
+run "$D" "$S" -- python3 -c 'import socket; a, b = socket.socketpair(); a.send(b"x"); print(b.recv(1).decode())' </dev/null
+check "fallback: socketpair() still works" '[ $RC -eq 0 ] && [ "$OUT" = x ]'
+run "$S" -- ./probe socket unix stream </dev/null
+check "with namespaces socket(AF_UNIX) works" '[ $RC -eq 0 ]'
 run "$D" "$S" -- sh -c 'exit 7' </dev/null
 check "exit codes pass through in fallback" '[ $RC -eq 7 ]'
 run env PATH=/usr/bin:/bin "$D" "$S" -- "no-such-command-$n" </dev/null

@@ -523,7 +523,7 @@ static uint32_t stronger(uint32_t first, uint32_t later)
 
 #ifdef T_ARCH
 /* What the head does as a filter of its own (the rules in seccomp.c). */
-static uint32_t head_ref(const struct seccomp_data *d, bool notify)
+static uint32_t head_ref(const struct seccomp_data *d, bool notify, bool deny_unix)
 {
 	if (d->arch != T_ARCH)
 		return SECCOMP_RET_ALLOW;
@@ -535,6 +535,8 @@ static uint32_t head_ref(const struct seccomp_data *d, bool notify)
 								  : SECCOMP_RET_ERRNO | EPERM;
 	}
 	if (d->nr == __NR_seccomp && (d->args[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+		return SECCOMP_RET_ERRNO | EPERM;
+	if (deny_unix && d->nr == __NR_socket && (uint32_t)d->args[0] == AF_UNIX)
 		return SECCOMP_RET_ERRNO | EPERM;
 	if (notify) {
 		if (d->nr == __NR_openat2)
@@ -565,9 +567,11 @@ TEST(seccomp_one_program_decides_as_its_parts)
 	enum sh_net_mode modes[] = { SH_NETMODE_NONE, SH_NETMODE_FULL, SH_NETMODE_FILTERED };
 	long checked = 0, wrong = 0;
 	for (size_t m = 0; m < 3; m++)
-		for (int notify = 0; notify < 2; notify++) {
+		for (int variant = 0; variant < 4; variant++) {
+			bool notify = variant & 1, deny_unix = variant & 2;
 			struct sh_err e = { 0 };
-			struct sh_seccomp_config c = { .net = modes[m], .notify = notify };
+			struct sh_seccomp_config c = { .net = modes[m], .notify = notify,
+						       .deny_unix = deny_unix };
 			struct sock_filter *f = NULL;
 			const struct sock_filter *mf = NULL;
 			const char *pfc = NULL;
@@ -586,7 +590,7 @@ TEST(seccomp_one_program_decides_as_its_parts)
 							for (int j = 0; j < 6; j++)
 								d.args[j] = argv[(i + (size_t)j) % nargv];
 							uint32_t one = run_bpf(f, n, &d, NULL);
-							uint32_t ref = stronger(head_ref(&d, notify),
+							uint32_t ref = stronger(head_ref(&d, notify, deny_unix),
 										run_bpf(mf, mn, &d, NULL));
 							checked++;
 							if (one != ref && wrong++ < 5)
