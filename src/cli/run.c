@@ -244,6 +244,9 @@ static int run_plan(const struct sh_context *c, const struct sh_assembly *a,
 	sh_x11auth_init(&xa);
 	if (rc == 0 && c->opt->explain)
 		print_notes(stderr, &notes);
+	else if (rc == 0)
+		for (size_t i = 0; i < notes.alerts.n; i++)
+			sh_warn("%s", notes.alerts.v[i]);
 	if (rc == 0) /* keychain: the Secret Service through a filtered D-Bus proxy */
 		rc = sh_dbusproxy_setup(&dp, c, a, &plan, e);
 	if (rc == 0) /* x11: the display's cookie alone */

@@ -328,6 +328,7 @@ struct lst {
 	int err; /* 0 or errno of lstat */
 	mode_t mode;
 	uid_t uid;
+	nlink_t nlink;
 	unsigned children; /* a directory: lookups of names in it so far */
 };
 
@@ -399,22 +400,37 @@ struct bld {
 	struct rtab *generic;
 };
 
+static void vnote(struct sh_strv *v, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0 || !s)
+		return;
+	if (!sh_strv_contains(v, s))
+		sh_strv_push_take(v, s);
+	else
+		free(s);
+}
+
 static void warnf(struct bld *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warnf(struct bld *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
-	int n;
-
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	vnote(&b->notes->warnings, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !s)
-		return;
-	if (!sh_strv_contains(&b->notes->warnings, s))
-		sh_strv_push_take(&b->notes->warnings, s);
-	else
-		free(s);
+}
+
+/* A warning that is also said on every run (notes->alerts). */
+static void alertf(struct bld *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void alertf(struct bld *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vnote(&b->notes->warnings, fmt, ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	vnote(&b->notes->alerts, fmt, ap);
+	va_end(ap);
 }
 
 /* Profiles name dozens of paths that do not exist under a few directories
@@ -454,6 +470,7 @@ static const struct lst *lstat_cached(struct bld *b, const char *path)
 	} else {
 		l.mode = st.st_mode;
 		l.uid = st.st_uid;
+		l.nlink = st.st_nlink;
 	}
 	sh_xgrow(&b->ls, &b->lscap, b->nls + 1, sizeof(*b->ls));
 	b->ls[b->nls] = l;
@@ -1216,6 +1233,19 @@ static void place_mounts(struct bld *b)
 					 "narrowed, only denied entirely", c->path);
 			break;
 		case N_FILE:
+			if (ncont != ctx.mode && ctx.mode == MODE_RW && b->in->workdir &&
+			    strictly_under(c->path, b->in->workdir) &&
+			    lstat_cached(b, c->path)->nlink > 1)
+				/* Protected here, but another name of the same
+				 * file in the workdir would not be.  Backup tools
+				 * that snapshot with hard links give every file
+				 * more names (out of the view), so this is said,
+				 * not refused; the audit reports a change. */
+				alertf(b, "%s has other names (hard links, %lu in all): one in the "
+					 "workdir would let the file be written inside; the post-session "
+					 "audit reports a change (find them: find %s -samefile %s)",
+				      c->path, (unsigned long)lstat_cached(b, c->path)->nlink,
+				      b->in->workdir, c->path);
 			if (ncont != ctx.mode) {
 				if (ncont != MODE_NONE) {
 					emit_bind(b, ctx, c->path, ncont, nx, false,
@@ -1289,7 +1319,7 @@ static void protect_link_targets(struct bld *b)
 		struct stat st;
 		if (!t || stat(t, &st) < 0) {
 			free(t);
-			warnf(b, "%s is a symlink to %s, which does not exist: what is created "
+			alertf(b, "%s is a symlink to %s, which does not exist: what is created "
 				 "there is not protected; remove the link", b->m[i].path,
 			      b->m[i].target ? b->m[i].target : "?");
 			continue;
@@ -1303,7 +1333,7 @@ static void protect_link_targets(struct bld *b)
 		if (strcmp(t, b->m[e].path) == 0 ||
 		    (b->in->workdir && (strcmp(t, b->in->workdir) == 0 ||
 					strictly_under(b->in->workdir, t)))) {
-			warnf(b, "%s is a symlink to %s, which stays writable (it holds the "
+			alertf(b, "%s is a symlink to %s, which stays writable (it holds the "
 				 "workdir); remove the link", b->m[i].path, t);
 			free(t);
 			continue;
@@ -1638,6 +1668,7 @@ void sh_plan_notes_free(struct sh_plan_notes *n)
 	sh_strv_free(&n->missing);
 	sh_strv_free(&n->expansions);
 	sh_strv_free(&n->warnings);
+	sh_strv_free(&n->alerts);
 }
 
 static void bld_free(struct bld *b)

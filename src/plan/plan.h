@@ -111,6 +111,9 @@ struct sh_plan_notes {
 	struct sh_strv expansions; /* "prefix /h/.local/bin/codex -> 2 paths", "regex ... (capped)" */
 	struct sh_strv warnings;   /* approximations (fallback splitting, symlinks not followed,
 				    * special files, caps hit) */
+	struct sh_strv alerts;     /* those of the warnings that weaken a protection the
+				    * user relies on (a protected name that cannot be fully
+				    * protected): said on every run, not only in --explain */
 };
 void sh_plan_notes_free(struct sh_plan_notes *n);
 

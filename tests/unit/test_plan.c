@@ -4,6 +4,7 @@
 
 #include <regex.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,9 +518,34 @@ TEST(plan_protected_symlink_is_pinned_with_its_target)
 	HAS(&f, "bind-ro %s  (t.sb:2)", tgt);
 	HAS(&f, "pin-link %s -> nowhere  (t.sb:3)", dang);
 	CHECK(strv_has_sub(&f.notes.warnings, "which does not exist"));
+	CHECK(strv_has_sub(&f.notes.alerts, "which does not exist")); /* said on every run */
 	free(link);
 	free(tgt);
 	free(dang);
+	fx_free(&f);
+}
+
+/* A protected file in the workdir with another name: the read-only bind
+ * covers one name only, which every run says. */
+TEST(plan_protected_file_with_hard_links_is_an_alert)
+{
+	struct fx f;
+	char *cfg, *other;
+
+	fx_init(&f);
+	cfg = cat(f.work, "/config");
+	other = cat(f.work, "/other");
+	CHECK(close(open(cfg, O_CREAT | O_WRONLY, 0644)) == 0);
+	ALLOW(&f.pol, "file-read* file-write*", SH_F_SUBPATH, f.work);
+	DENY(&f.pol, "file-write*", SH_F_LITERAL, cfg);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	CHECK_INT(f.notes.alerts.n, ==, 0);
+	CHECK(link(cfg, other) == 0);
+	CHECK_INT(fx_build(&f, false), ==, 0);
+	HAS(&f, "bind-ro %s (file)  (t.sb:2)", cfg);
+	CHECK(strv_has_sub(&f.notes.alerts, "has other names (hard links, 2 in all)"));
+	free(cfg);
+	free(other);
 	fx_free(&f);
 }
 
