@@ -97,6 +97,45 @@ static bool under_dir(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
+/* A hidden directory of the home (~/.ssh, ~/.aws, ~/.config/...) that the
+ * directory named leads to through a symlink: a link an earlier session
+ * may have planted in a project (proj -> ~/.ssh) would make it the
+ * read-write workdir.  given: the path given (--workdir, SAFEHOUSE_WORKDIR),
+ * or NULL for the current directory, whose name is the shell's logical
+ * $PWD.  0, or -1 with the refusal. */
+static int via_link_to_hidden_home_dir(const struct sh_context *c, const char *given,
+				       struct sh_err *e)
+{
+	if (!c->home || under_dir(c->home, c->workdir) || !under_dir(c->workdir, c->home))
+		return 0;
+	const char *rel = c->workdir + strlen(c->home);
+	if (rel[0] != '/' || rel[1] != '.')
+		return 0;
+	char *named = NULL;
+	if (given) {
+		char *x = sh_path_expand_tilde(given, c->home);
+		named = x[0] == '/' ? sh_xstrdup(x) : sh_path_join(c->cwd, x);
+		free(x);
+	} else if (getenv("PWD") && getenv("PWD")[0] == '/') {
+		named = sh_xstrdup(getenv("PWD"));
+	}
+	char *canon = NULL;
+	struct sh_err ignored;
+	int rc = 0;
+	if (named && strcmp(named, c->workdir) != 0 &&
+	    sh_path_canon(named, &canon, &ignored) == 0 && strcmp(canon, c->workdir) == 0 &&
+	    !under_dir(named, c->workdir)) {
+		sh_fail(e, SH_EXIT_USAGE, 0,
+			"%s: '%s' leads through a symlink to '%s', a hidden directory of your home: "
+			"refused as the workdir (a link planted in a project could point there)",
+			c->workdir_source, named, c->workdir);
+		rc = sh_hint(e, "if you mean it, give the real path: --workdir=%s", c->workdir);
+	}
+	free(canon);
+	free(named);
+	return rc;
+}
+
 static int resolve_workdir(struct sh_context *c, const struct sh_options *o, struct sh_err *e)
 {
 	const char *w = NULL, *env = getenv("SAFEHOUSE_WORKDIR");
@@ -127,6 +166,8 @@ static int resolve_workdir(struct sh_context *c, const struct sh_options *o, str
 		return sh_fail(e, SH_EXIT_USAGE, 0, "%s: '%s' is not a directory", c->workdir_source,
 			       c->workdir);
 	if (built_in_area(c->workdir, c->workdir_source, true, e) < 0)
+		return -1;
+	if (via_link_to_hidden_home_dir(c, w == cwd ? NULL : w, e) < 0)
 		return -1;
 	/* A workdir that is, or contains, the home directory grants all of it,
 	 * ~/.ssh and shell startup files included: the grant comes after the

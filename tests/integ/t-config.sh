@@ -48,6 +48,17 @@ mkdir "$W/d" && printf 'add-dirs-ro=d/../cache\n' > "$W/.safehouse"
 run "$S" --trust-workdir-config -- true
 check "... also reached through .." '[ $RC -eq 1 ] && has "$ERR" "is a symlink in the workdir"'
 rm -rf "$W/cache" "$W/d" "$W/.safehouse"
+# A project symlink leading to a hidden directory of the home (planted by an
+# earlier session): not taken as the workdir, from the current directory or
+# given; the real path, given, is.
+ln -s "$H/.ssh" "$W/proj"
+run sh -c 'cd "$1" && PWD="$1" "$2" -- cat "$3"' sh "$W/proj" "$S" "$H/.ssh/id_ed25519"
+check "cd into a symlink to ~/.ssh: refused as the workdir" '[ $RC -eq 1 ] && has "$ERR" "leads through a symlink to '"'"'$H/.ssh'"'"'" && hasnt "$OUT" key'
+run "$S" --workdir="$W/proj" -- true
+check "... and given as --workdir" '[ $RC -eq 1 ] && has "$ERR" "hidden directory of your home"'
+run "$S" --workdir="$H/.ssh" -- true
+check "... the real path given explicitly is taken" '[ $RC -eq 0 ]'
+rm -f "$W/proj"
 printf 'network=filtered\n' > "$UC"
 run "$S" --explain --stdout -- true
 check "network=filtered in a config is honoured, with file:line" '[ $RC -eq 0 ] && has "$ERR" "network: filtered (explicit setting: $UC:1)"'
