@@ -11,10 +11,13 @@ static const unsigned char meta4[][4] = {
 	{ 169, 254, 169, 123 }, /* AWS time sync, same link-local service block */
 	{ 100, 100, 100, 200 }, /* Alibaba Cloud */
 	{ 168, 63, 129, 16 },   /* Azure WireServer: a public address */
+	{ 169, 254, 170, 23 },  /* AWS EKS Pod Identity agent */
+	{ 169, 254, 0, 23 },    /* Tencent Cloud */
 };
 static const unsigned char meta6[][16] = {
 	{ 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54 }, /* AWS IMDS fd00:ec2::254 */
 	{ 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x23 }, /* AWS time fd00:ec2::123 */
+	{ 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x23 },    /* AWS EKS Pod Identity fd00:ec2::23 */
 };
 
 static bool in4(const unsigned char a[4], unsigned b0, unsigned b1, unsigned bits)

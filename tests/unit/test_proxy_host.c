@@ -443,6 +443,8 @@ TEST(proxy_addr_classes)
 	CHECK_INT(cls("100.128.0.1"), ==, SH_ADDR_PUBLIC);
 	CHECK_INT(cls("100.100.100.200"), ==, SH_ADDR_METADATA);
 	CHECK_INT(cls("168.63.129.16"), ==, SH_ADDR_METADATA);
+	CHECK_INT(cls("169.254.170.23"), ==, SH_ADDR_METADATA);
+	CHECK_INT(cls("169.254.0.23"), ==, SH_ADDR_METADATA);
 	CHECK_INT(cls("224.0.0.1"), ==, SH_ADDR_MULTICAST);
 	CHECK_INT(cls("240.0.0.1"), ==, SH_ADDR_RESERVED);
 	CHECK_INT(cls("255.255.255.255"), ==, SH_ADDR_RESERVED);
@@ -456,6 +458,7 @@ TEST(proxy_addr_classes)
 	CHECK_INT(cls("fc00::1"), ==, SH_ADDR_ULA);
 	CHECK_INT(cls("fd12:3456::1"), ==, SH_ADDR_ULA);
 	CHECK_INT(cls("fd00:ec2::254"), ==, SH_ADDR_METADATA);
+	CHECK_INT(cls("fd00:ec2::23"), ==, SH_ADDR_METADATA);
 	CHECK_INT(cls("ff02::1"), ==, SH_ADDR_MULTICAST);
 	CHECK_INT(cls("::ffff:10.0.0.1"), ==, SH_ADDR_PRIVATE);
 	CHECK_INT(cls("::ffff:8.8.8.8"), ==, SH_ADDR_PUBLIC);
