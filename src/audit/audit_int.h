@@ -91,8 +91,11 @@ int au_open_dir(int dirfd, const char *name);
  * AU_READ_MAX bytes.  0 with *out (NUL-terminated, caller frees) or an errno
  * (EFBIG when larger, EINVAL when not a regular file). */
 int au_read_file(int dirfd, const char *name, char **out, size_t *len);
-/* Parse git-config syntax into risky keys: 0, or -1 when it is not valid. */
+/* Parse git-config syntax into risky keys (sorted): 0, or -1 when it is not
+ * valid. */
 int au_gitconfig_keys(const char *buf, size_t len, unsigned kind, struct sh_strv *keys);
+/* Is key in keys (as au_gitconfig_keys() left them: sorted)? */
+bool au_keys_contain(const struct sh_strv *sorted, const char *key);
 /* True when st_dev's file system does not keep trustworthy ctimes. */
 bool au_fs_untrusted(int fd);
 int64_t au_now_ns(void);

@@ -138,7 +138,7 @@ static bool config_detail(int dirfd, const char *name, const struct au_ent *old,
 	}
 	free(buf);
 	for (size_t i = 0; i < keys.n; i++) {
-		if (old_ok && sh_strv_contains(&old->keys, keys.v[i]))
+		if (old_ok && au_keys_contain(&old->keys, keys.v[i]))
 			continue;
 		if (d.len > DETAIL_MAX) {
 			sh_buf_puts(&d, ", ...");

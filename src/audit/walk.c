@@ -225,7 +225,21 @@ int au_read_file(int dirfd, const char *name, char **out, size_t *len)
 	return 0;
 }
 
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int au_gitconfig_keys(const char *buf, size_t len, unsigned kind, struct sh_strv *keys)
 {
-	return sh_audit_gitconfig_keys(buf, len, kind == SH_AK_GITMODULES, keys);
+	int rc = sh_audit_gitconfig_keys(buf, len, kind == SH_AK_GITMODULES, keys);
+	/* sorted, so that comparing two large files is not quadratic */
+	if (rc == 0 && keys->n > 1)
+		qsort(keys->v, keys->n, sizeof(*keys->v), strp_cmp);
+	return rc;
+}
+
+bool au_keys_contain(const struct sh_strv *sorted, const char *key)
+{
+	return sorted->n && bsearch(&key, sorted->v, sorted->n, sizeof(*sorted->v), strp_cmp);
 }
