@@ -81,7 +81,8 @@ struct sh_audit_finding {
 };
 
 struct sh_audit_report {
-	struct sh_audit_finding *findings; /* sorted by path; at most SH_AUDIT_MAX_KEPT */
+	struct sh_audit_finding *findings; /* sorted by rank (hooks and git config first), then
+					    * path; at most SH_AUDIT_MAX_KEPT, the lesser dropped */
 	size_t n_kept, cap;
 	size_t count;  /* all findings, kept or not: strict mode fails when > 0 */
 	size_t benign; /* changes to relevant files judged harmless, not counted

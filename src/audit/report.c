@@ -34,6 +34,27 @@ const char *sh_audit_change_name(enum sh_audit_change c)
 	}
 }
 
+/* What runs soonest and most surely first: when there are more findings
+ * than are kept, the ones dropped are the least of them (a thousand .idea
+ * files must not push a planted hook out of the report). */
+static int rank(unsigned kind)
+{
+	switch (kind) {
+	case SH_AK_GIT_HOOK: case SH_AK_GIT_CONFIG: case SH_AK_GIT_POINTER:
+	case SH_AK_WORKDIR: case SH_AK_UNAUDITED:
+		return 0;
+	case SH_AK_REPO: case SH_AK_NESTED_REPO: case SH_AK_GIT_ALT: case SH_AK_PYTHON:
+	case SH_AK_DIRENV: case SH_AK_AGENT: case SH_AK_HOOK_MANAGER: case SH_AK_DEVCONTAINER:
+		return 1;
+	case SH_AK_CARGO: case SH_AK_NPM: case SH_AK_YARN: case SH_AK_PNPM: case SH_AK_BUN:
+	case SH_AK_MISE: case SH_AK_GITMODULES: case SH_AK_GIT_ATTR: case SH_AK_VSCODE:
+	case SH_AK_CURSOR:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
 void au_report_add(struct sh_audit_report *r, enum sh_audit_change change, unsigned kind,
 		   char *path, char *detail)
 {
@@ -41,12 +62,22 @@ void au_report_add(struct sh_audit_report *r, enum sh_audit_change change, unsig
 
 	r->count++;
 	if (r->n_kept >= SH_AUDIT_MAX_KEPT) {
-		free(path);
-		free(detail);
-		return;
+		size_t worst = 0;
+		for (size_t i = 1; i < r->n_kept; i++)
+			if (rank(r->findings[i].kind) > rank(r->findings[worst].kind))
+				worst = i;
+		if (rank(kind) >= rank(r->findings[worst].kind)) {
+			free(path);
+			free(detail);
+			return;
+		}
+		f = &r->findings[worst]; /* replaced: a lesser one goes */
+		free(f->path);
+		free(f->detail);
+	} else {
+		sh_xgrow(&r->findings, &r->cap, r->n_kept + 1, sizeof(*r->findings));
+		f = &r->findings[r->n_kept++];
 	}
-	sh_xgrow(&r->findings, &r->cap, r->n_kept + 1, sizeof(*r->findings));
-	f = &r->findings[r->n_kept++];
 	f->change = change;
 	f->kind = kind;
 	f->path = path;
@@ -56,7 +87,10 @@ void au_report_add(struct sh_audit_report *r, enum sh_audit_change change, unsig
 static int finding_cmp(const void *a, const void *b)
 {
 	const struct sh_audit_finding *x = a, *y = b;
-	int d = strcmp(x->path, y->path);
+	int d = rank(x->kind) - rank(y->kind);
+	if (d)
+		return d;
+	d = strcmp(x->path, y->path);
 	return d ? d : (int)x->change - (int)y->change;
 }
 
@@ -93,8 +127,12 @@ static size_t utf8_printable(const unsigned char *s)
 	}
 	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0; /* overlong or out of range */
-	if (cp < 0xa0 || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x200e || cp == 0x200f ||
-	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff)
+	/* also invisible and bidi marks (U+061C, U+180E, U+200B..U+200F,
+	 * U+2060..U+2064), interlinear annotations and tag characters */
+	if (cp < 0xa0 || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x061c || cp == 0x180e ||
+	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+	    (cp >= 0xe0000 && cp <= 0xe007f))
 		return 0;
 	return n;
 }

@@ -666,7 +666,7 @@ TEST(audit_too_deep_is_a_finding)
 
 /* ---- report output ---- */
 
-static char *print_report(const struct sh_audit_report *r)
+__attribute__((noinline)) static char *print_report(const struct sh_audit_report *r)
 {
 	char *out = NULL;
 	size_t len = 0;
@@ -727,6 +727,39 @@ TEST(audit_report_is_capped)
 	CHECK_CONTAINS(out, "'p099/.envrc'");
 	CHECK(!strstr(out, "'p100/.envrc'"));
 	CHECK_CONTAINS(out, "safehouse: audit: ... and 50 more\n");
+	free(out);
+	sh_audit_report_free(&r);
+	sh_audit_manifest_free(&m);
+	t_rmtree(d);
+	free(d);
+}
+
+/* More findings than are kept: the lesser kinds are dropped first, and
+ * the report lists hooks and git config before editor settings. */
+TEST(audit_report_keeps_what_matters_most)
+{
+	char *d = t_mkdtemp(), *out;
+	struct sh_audit_manifest m = { 0 };
+	struct sh_audit_report r = { 0 };
+
+	snap(d, SNAP_NORMAL, &m);
+	for (int i = 0; i < 1100; i++) {
+		char *rel = sh_xasprintf(".idea/f%04d.xml", i);
+		put(d, rel, "x\n");
+		free(rel);
+	}
+	put(d, "zzz/.envrc", "x\n");
+	put(d, "zzz/.git/hooks/pre-commit", "x\n");
+	compare(d, &m, &r);
+	CHECK_INT(r.count, ==, 1103); /* the nested repo too */
+	CHECK_INT(r.n_kept, ==, SH_AUDIT_MAX_KEPT);
+	expect(&r, "zzz/.envrc", SH_AUDIT_NEW, SH_AK_DIRENV);
+	expect(&r, "zzz/.git/hooks/pre-commit", SH_AUDIT_NEW, SH_AK_GIT_HOOK);
+	out = print_report(&r);
+	char *h = strstr(out, "'zzz/.git/hooks/pre-commit'"), *i = strstr(out, "'.idea/");
+	size_t hook = h ? (size_t)(h - out) : SIZE_MAX, idea = i ? (size_t)(i - out) : 0;
+	CHECK(hook < idea); /* listed first */
+	CHECK(strstr(out, "zzz/.envrc") != NULL);
 	free(out);
 	sh_audit_report_free(&r);
 	sh_audit_manifest_free(&m);
