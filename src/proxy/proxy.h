@@ -35,7 +35,7 @@
 /* Limits (see docs/network.md). */
 #define SH_PROXY_IDLE_TIMEOUT_MS (10 * 60 * 1000) /* established tunnel with no traffic */
 #define SH_PROXY_HANDSHAKE_TIMEOUT_MS (30 * 1000) /* request head / SOCKS / ClientHello */
-#define SH_PROXY_MAX_CONNS 4096
+#define SH_PROXY_MAX_CONNS 1024
 #define SH_PROXY_MAX_ADDRS 8 /* resolved addresses tried per request */
 
 struct sh_proxy_rulespec {
