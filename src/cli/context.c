@@ -3,6 +3,7 @@
 #include "cli/context.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 
 #ifndef SH_SYSCONFDIR
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/gitconfig.h"
 #include "cli/publish.h"
 #include "config/envbuild.h"
 #include "plan/plan.h"
@@ -578,6 +580,90 @@ static int env_and_cli_grants(struct sh_context *c, const struct sh_options *o, 
 	return 0;
 }
 
+/* The absolute form of a path git reads from config: "~/" is the home,
+ * anything else relative is taken from base.  Canonical when it exists
+ * (so a symlink cannot hide where it leads); else its parent's canonical
+ * path plus the name, or NULL. */
+static char *config_path_abs(const struct sh_context *c, const char *v, const char *base)
+{
+	char *x = strncmp(v, "~/", 2) == 0 && c->home ? sh_path_join(c->home, v + 2)
+		  : v[0] == '/' ? sh_xstrdup(v) : sh_path_join(base, v);
+	char *canon = realpath(x, NULL);
+	if (!canon) {
+		char *parent = sh_path_parent(x), *pc = realpath(parent, NULL);
+		const char *name = strrchr(x, '/');
+		if (pc && name && name[1] && strcmp(name + 1, ".") != 0 && strcmp(name + 1, "..") != 0)
+			canon = sh_path_join(pc, name + 1);
+		free(pc);
+		free(parent);
+	}
+	free(x);
+	return canon;
+}
+
+/* include.path / includeIf.*.path and core.hooksPath of the git config file
+ * cfg (in gitdir), and of the files it includes in the workdir (a few
+ * levels deep), when they name paths in the workdir.  Read by the launcher
+ * from the sandbox's side of things: a regular file, not followed through
+ * a symlink, bounded. */
+static void git_config_targets(struct sh_context *c, const char *cfg, const char *gitdir,
+			       int depth)
+{
+	struct sh_err ignored;
+	struct sh_strv keys = { 0 };
+	char *buf = NULL, *dir = sh_path_parent(cfg);
+	size_t len = 0;
+	if (depth > 4 || sh_read_small_file(cfg, O_NOFOLLOW, 1 << 20, &buf, &len, &ignored) < 0 ||
+	    sh_audit_gitconfig_keys(buf, len, false, &keys) < 0)
+		goto out;
+	for (size_t i = 0; i < keys.n; i++) {
+		char *eq = strchr(keys.v[i], '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		const char *k = keys.v[i], *v = eq + 1;
+		size_t kl = strlen(k);
+		bool inc = strcmp(k, "include.path") == 0 ||
+			   (strncmp(k, "includeif.", 10) == 0 && kl > 15 &&
+			    strcmp(k + kl - 5, ".path") == 0);
+		bool hooks = strcmp(k, "core.hookspath") == 0;
+		if ((!inc && !hooks) || !*v)
+			continue;
+		/* includes are relative to the including file, hooks to the
+		 * working tree (the workdir) */
+		char *p = config_path_abs(c, v, inc ? dir : c->workdir);
+		if (p && sh_path_is_under(p, c->workdir) && strcmp(p, c->workdir) != 0) {
+			struct sh_strv *l = inc ? &c->git_includes : &c->git_hooks_dirs;
+			if (!sh_strv_contains(l, p)) {
+				sh_strv_push(l, p);
+				if (inc)
+					git_config_targets(c, p, gitdir, depth + 1);
+			}
+		}
+		free(p);
+	}
+out:
+	sh_strv_free(&keys);
+	free(buf);
+	free(dir);
+}
+
+static void git_guarded_paths(struct sh_context *c)
+{
+	if (!c->workdir)
+		return;
+	char *gitdir = sh_path_join(c->workdir, ".git");
+	char *cfg = sh_path_join(gitdir, "config");
+	git_config_targets(c, cfg, gitdir, 0);
+	free(cfg);
+	free(gitdir);
+	if (c->is_worktree) {
+		cfg = sh_path_join(c->worktree.commondir, "config");
+		git_config_targets(c, cfg, c->worktree.commondir, 0);
+		free(cfg);
+	}
+}
+
 static int worktree_grants(struct sh_context *c, struct sh_err *e)
 {
 	int r;
@@ -669,6 +755,7 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 	    decide_trust(c, o, e) < 0 || load_config_layers(c, e) < 0 || load_wdconfig(c, e) < 0 ||
 	    worktree_grants(c, e) < 0 || env_and_cli_grants(c, o, e) < 0)
 		return -1;
+	git_guarded_paths(c);
 	if (c->req.ignored)
 		sh_warn("%s", c->req.ignored);
 	if (o->sandbox)
@@ -708,6 +795,8 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 
 void sh_context_free(struct sh_context *c)
 {
+	sh_strv_free(&c->git_includes);
+	sh_strv_free(&c->git_hooks_dirs);
 	free(c->target);
 	free(c->home);
 	free(c->workdir);
@@ -765,6 +854,8 @@ void sh_context_assemble_in(const struct sh_context *c, struct sh_assemble_in *i
 	in->home = c->home;
 	in->workdir = c->workdir;
 	in->git_common_dir = c->is_worktree ? c->worktree.commondir : NULL;
+	in->git_includes = &c->git_includes;
+	in->git_hooks_dirs = &c->git_hooks_dirs;
 	in->argv = o->argv;
 	in->argc = o->argc;
 	in->features = &c->features;

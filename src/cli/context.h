@@ -33,6 +33,10 @@ struct sh_context {
 	struct sh_wdconfig wdconfig; /* loaded only when trusted */
 	struct sh_worktree worktree;
 	bool is_worktree;
+	/* Paths in the workdir that the repository's own config makes git read
+	 * or run (include.path, includeIf.*.path: files; core.hooksPath: a
+	 * directory), protected like .git/config and .git/hooks. */
+	struct sh_strv git_includes, git_hooks_dirs;
 	struct sh_grant *grants;
 	size_t ngrants, grants_cap;
 	struct sh_strv features;

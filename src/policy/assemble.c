@@ -395,7 +395,8 @@ static void regex_escape(struct sh_buf *b, const char *s)
 	}
 }
 
-static char *gen_git_protection(const char *workdir, const char *common)
+static char *gen_git_protection(const char *workdir, const char *common,
+				const struct sh_strv *includes, const struct sh_strv *hooks)
 {
 	struct sh_buf b = { 0 };
 
@@ -419,6 +420,22 @@ static char *gen_git_protection(const char *workdir, const char *common)
 	regex_escape(&b, workdir);
 	sh_buf_puts(&b, "/(.+/)?\\.git/((modules|worktrees)/[^/]+/)?((hooks|info)(/|$)|"
 			"(config|config\\.worktree|commondir|gitdir)$)\"))\n");
+	if ((includes && includes->n) || (hooks && hooks->n)) {
+		sh_buf_puts(&b, ";; What the repository's config makes git read or run: included files\n"
+				";; and core.hooksPath, where they are in the workdir.\n"
+				"(deny file-write*\n");
+		for (size_t i = 0; includes && i < includes->n; i++) {
+			char *q = sh_sbpl_quote(includes->v[i]);
+			sh_buf_printf(&b, "    (literal %s)\n", q);
+			free(q);
+		}
+		for (size_t i = 0; hooks && i < hooks->n; i++) {
+			char *q = sh_sbpl_quote(hooks->v[i]);
+			sh_buf_printf(&b, "    (subpath %s)\n", q);
+			free(q);
+		}
+		sh_buf_puts(&b, ")\n");
+	}
 	if (common) {
 		/* A linked worktree: its common git dir is granted read-write
 		 * (objects, refs, its own index and HEAD), its code-bearing
@@ -571,7 +588,8 @@ int sh_assemble(const struct sh_assemble_in *in, struct sh_assembly *a, struct s
 		emit_wide_read(in, a);
 	if (in->workdir) {
 		add_source(a, "<generated: workdir>", gen_workdir(in), SH_SRC_GENERATED);
-		add_source(a, "<generated: git protection>", gen_git_protection(in->workdir, in->git_common_dir),
+		add_source(a, "<generated: git protection>", gen_git_protection(in->workdir, in->git_common_dir,
+								      in->git_includes, in->git_hooks_dirs),
 			   SH_SRC_GENERATED);
 	}
 	if (in->network)

@@ -49,6 +49,9 @@ struct sh_assemble_in {
 	const char *workdir; /* NULL: disabled */
 	const char *git_common_dir; /* the workdir is a linked worktree of this
 				     * (canonical) common git dir, or NULL */
+	const struct sh_strv *git_includes;   /* files the repo's config includes, */
+	const struct sh_strv *git_hooks_dirs; /* and its core.hooksPath, in the
+					       * workdir (NULL: none) */
 	char **argv;         /* command words (NAME=VALUE first), may be empty */
 	int argc;
 	const struct sh_strv *features; /* validated, lowercase */

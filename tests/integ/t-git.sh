@@ -58,6 +58,25 @@ git status >/dev/null 2>&1; git checkout -q topic 2>/dev/null; git st 2>/dev/nul
 check "host git status/checkout ran none of the payloads" '[ -z "$(ls -A "$MARK")" ]'
 check "host git still works on the repository" 'git rev-parse HEAD >/dev/null 2>&1'
 
+# Files the repository's own config points git at (a shared config file
+# included from the project, a hooks directory in it) are protected as
+# .git/config and .git/hooks are, and an included file that does not exist
+# yet cannot be created.
+mkdir -p "$T/gi/scripts/hooks" && git -C "$T/gi" init -q &&
+	git -C "$T/gi" config include.path ../team.gitconfig &&
+	git -C "$T/gi" config core.hooksPath scripts/hooks &&
+	printf '[include]\n\tpath = more.gitconfig\n' > "$T/gi/team.gitconfig"
+cd "$T/gi" || exit 1
+run "$S" -- sh -c "printf '[core]\n\tfsmonitor = touch $MARK/incl\n' >> team.gitconfig"
+check "a config file the repository includes is read-only" '[ $RC -ne 0 ] && ! grep -q fsmonitor team.gitconfig'
+run "$S" -- sh -c "printf '[core]\n\tfsmonitor = touch $MARK/incl2\n' > more.gitconfig"
+check "... one it includes that does not exist yet cannot be created" '[ $RC -ne 0 ] && [ ! -e more.gitconfig ]'
+run "$S" -- sh -c "printf '#!/bin/sh\ntouch $MARK/hp\n' > scripts/hooks/post-checkout"
+check "the core.hooksPath directory is read-only" '[ $RC -ne 0 ] && [ ! -e scripts/hooks/post-checkout ]'
+run "$S" -- sh -c 'echo ok > notes.txt && git add notes.txt && echo GI-OK'
+check "... while git and the rest of the workdir work" '[ $RC -eq 0 ] && has "$OUT" GI-OK'
+cd "$W" || exit 1
+
 # A protected name that is a symlink (a dotfile manager's, or planted by an
 # earlier session): pinned, and what it leads to inside the workdir is
 # read-only too.
