@@ -1200,7 +1200,8 @@ static void place_mounts(struct bld *b)
 				pm = add_pm(b, SH_MNT_SYMLINK, c->path, false, false,
 					    origin_of(b, c->node.idx[Q_R]));
 				pm->target = sh_xstrdup(c->target);
-			} else if (ctx.mode == MODE_RW && c->node.idx[Q_W] >= 0 && !c->node.allow[Q_W]) {
+			} else if (ctx.mode == MODE_RW && c->node.idx[Q_W] >= 0 && !c->node.allow[Q_W] &&
+				   !b->in->fallback) {
 				/* A protected name that is a symlink (a dotfile
 				 * manager's settings.json, a planted .git/hooks):
 				 * pinned, so it cannot be swapped for a real file. */
