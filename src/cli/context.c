@@ -2,6 +2,7 @@
  * workdir config, then environment variables, then the command line. */
 #include "cli/context.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -99,12 +100,40 @@ static bool under_dir(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-/* A hidden directory of the home (~/.ssh, ~/.aws, ~/.config/...) that the
- * directory named leads to through a symlink: a link an earlier session
- * may have planted in a project (proj -> ~/.ssh) would make it the
- * read-write workdir.  given: the path given (--workdir, SAFEHOUSE_WORKDIR),
- * or NULL for the current directory, whose name is the shell's logical
- * $PWD.  0, or -1 with the refusal. */
+/* Does a component of the absolute path p below the home directory (the
+ * way to it may well be a link: /home -> /data/home) name a symlink? */
+static bool through_symlink_below(const char *p, const char *home)
+{
+	char *buf = sh_xstrdup(p);
+	bool link = false, below = false;
+	for (char *q = buf + 1; !link; q++) {
+		char save = *q;
+		if (save != '/' && save != '\0')
+			continue;
+		*q = '\0';
+		struct stat st;
+		if (below) {
+			link = lstat(buf, &st) == 0 && S_ISLNK(st.st_mode);
+		} else {
+			char *r = realpath(buf, NULL);
+			below = r && strcmp(r, home) == 0;
+			free(r);
+		}
+		*q = save;
+		if (!save)
+			break;
+	}
+	free(buf);
+	return link || !below;
+}
+
+/* A hidden directory of the home (~/.ssh, ~/.aws, ~/.config/...) as the
+ * workdir, reached through a symlink: a link an earlier session may have
+ * planted in a project (proj -> ~/.ssh) would make it the read-write
+ * workdir.  given: the path given (--workdir, SAFEHOUSE_WORKDIR), or NULL
+ * for the current directory, whose name is the shell's logical $PWD.  When
+ * the name cannot be told ($PWD unset or stale, a relative path without
+ * it), only the real path given explicitly is taken.  0, or -1. */
 static int via_link_to_hidden_home_dir(const struct sh_context *c, const char *given,
 				       struct sh_err *e)
 {
@@ -113,27 +142,26 @@ static int via_link_to_hidden_home_dir(const struct sh_context *c, const char *g
 	const char *rel = c->workdir + strlen(c->home);
 	if (rel[0] != '/' || rel[1] != '.')
 		return 0;
+	const char *pwd = getenv("PWD");
+	char *pc = pwd && pwd[0] == '/' ? realpath(pwd, NULL) : NULL;
+	bool pwd_ok = pc && strcmp(pc, c->cwd) == 0;
+	free(pc);
 	char *named = NULL;
 	if (given) {
 		char *x = sh_path_expand_tilde(given, c->home);
-		named = x[0] == '/' ? sh_xstrdup(x) : sh_path_join(c->cwd, x);
+		named = x[0] == '/' ? sh_xstrdup(x) : pwd_ok ? sh_path_join(pwd, x) : NULL;
 		free(x);
-	} else if (getenv("PWD") && getenv("PWD")[0] == '/') {
-		named = sh_xstrdup(getenv("PWD"));
+	} else if (pwd_ok) {
+		named = sh_xstrdup(pwd);
 	}
-	char *canon = NULL;
-	struct sh_err ignored;
 	int rc = 0;
-	if (named && strcmp(named, c->workdir) != 0 &&
-	    sh_path_canon(named, &canon, &ignored) == 0 && strcmp(canon, c->workdir) == 0 &&
-	    !under_dir(named, c->workdir)) {
+	if (!named || through_symlink_below(named, c->home)) {
 		sh_fail(e, SH_EXIT_USAGE, 0,
-			"%s: '%s' leads through a symlink to '%s', a hidden directory of your home: "
-			"refused as the workdir (a link planted in a project could point there)",
-			c->workdir_source, named, c->workdir);
+			"%s: '%s' is a hidden directory of your home, reached %s: refused as the "
+			"workdir (a link planted in a project could point there)", c->workdir_source,
+			c->workdir, named ? "through a symlink" : "by a path that cannot be told");
 		rc = sh_hint(e, "if you mean it, give the real path: --workdir=%s", c->workdir);
 	}
-	free(canon);
 	free(named);
 	return rc;
 }
@@ -580,45 +608,137 @@ static int env_and_cli_grants(struct sh_context *c, const struct sh_options *o, 
 	return 0;
 }
 
-/* The absolute form of a path git reads from config: "~/" is the home,
- * anything else relative is taken from base.  Canonical when it exists
- * (so a symlink cannot hide where it leads); else its parent's canonical
- * path plus the name, or NULL. */
-static char *config_path_abs(const struct sh_context *c, const char *v, const char *base)
+/* ---- what git follows from the repository, guarded like .git/config ----
+ *
+ * Git reads and runs more than .git/config and .git/hooks: files its config
+ * includes, a core.hooksPath, programs named by path in config values, the
+ * git dirs of submodules and worktrees, and whatever symlinks on those
+ * paths lead to.  The launcher reads the repository's config (untrusted:
+ * regular files only, never through a final symlink, bounded) and lists
+ * what git would follow; the policy then denies writing each (a symlink
+ * denied is pinned by the planner; a missing path cannot be created). */
+
+/* May the sandbox write at path (canonical)?  The workdir and the
+ * writable grants. */
+static bool writable_inside(const struct sh_context *c, const char *path)
 {
-	char *x = strncmp(v, "~/", 2) == 0 && c->home ? sh_path_join(c->home, v + 2)
-		  : v[0] == '/' ? sh_xstrdup(v) : sh_path_join(base, v);
-	char *canon = realpath(x, NULL);
-	if (!canon) {
-		char *parent = sh_path_parent(x), *pc = realpath(parent, NULL);
-		const char *name = strrchr(x, '/');
-		if (pc && name && name[1] && strcmp(name + 1, ".") != 0 && strcmp(name + 1, "..") != 0)
-			canon = sh_path_join(pc, name + 1);
-		free(pc);
-		free(parent);
-	}
-	free(x);
-	return canon;
+	if (c->workdir && sh_path_is_under(path, c->workdir))
+		return true;
+	for (size_t i = 0; i < c->ngrants; i++)
+		if (c->grants[i].writable && sh_path_is_under(path, c->grants[i].path))
+			return true;
+	return false;
 }
 
-/* include.path / includeIf.*.path and core.hooksPath of the git config file
- * cfg (in gitdir), and of the files it includes in the workdir (a few
- * levels deep), when they name paths in the workdir.  Read by the launcher
- * from the sandbox's side of things: a regular file, not followed through
- * a symlink, bounded. */
-static void git_config_targets(struct sh_context *c, const char *cfg, const char *gitdir,
-			       int depth)
+static void guard_add(struct sh_context *c, const char *path, bool dir)
+{
+	/* never the workdir, a grant or an ancestor of either: the whole
+	 * tree would turn read-only (said instead) */
+	bool whole = c->workdir && sh_path_is_under(c->workdir, path);
+	for (size_t i = 0; !whole && i < c->ngrants; i++)
+		whole = c->grants[i].writable && sh_path_is_under(c->grants[i].path, path);
+	if (whole) {
+		sh_warn("git follows '%s' from this repository (a hooks or include path, or a link "
+			"on the way), which holds the whole workdir or a grant: it stays writable "
+			"inside", path);
+		return;
+	}
+	struct sh_strv *l = dir ? &c->git_hooks_dirs : &c->git_includes;
+	if (!sh_strv_contains(l, path))
+		sh_strv_push(l, path);
+}
+
+/* Guard the path git follows when it opens p (absolute, as written): every
+ * symlink met on the way that sits where the sandbox may write, and the
+ * object reached (dir: a directory whose content runs).  A missing tail is
+ * guarded where it would be created.  Returns the path reached (caller
+ * frees), or NULL. */
+static char *guard_followed(struct sh_context *c, const char *p, bool dir)
+{
+	char *cur = sh_xstrdup("/"), *rest = sh_xstrdup(p);
+	bool missing = false;
+	for (int hops = 0; rest[strspn(rest, "/")];) {
+		char *q = rest + strspn(rest, "/");
+		size_t l = strcspn(q, "/");
+		char *comp = sh_xstrndup(q, l), *tail = sh_xstrdup(q + l);
+		free(rest);
+		rest = tail;
+		if (strcmp(comp, ".") == 0) {
+			free(comp);
+			continue;
+		}
+		if (strcmp(comp, "..") == 0) {
+			char *up = sh_path_parent(cur);
+			free(cur);
+			cur = up;
+			free(comp);
+			continue;
+		}
+		char *next = sh_path_join(cur, comp);
+		free(comp);
+		struct stat st;
+		if (missing || lstat(next, &st) < 0) {
+			missing = true; /* the rest lexically: where it would be created */
+			free(cur);
+			cur = next;
+			continue;
+		}
+		if (!S_ISLNK(st.st_mode)) {
+			free(cur);
+			cur = next;
+			continue;
+		}
+		char target[PATH_MAX];
+		ssize_t n;
+		if (writable_inside(c, cur))
+			guard_add(c, next, false); /* pinned: it cannot be swapped */
+		if (++hops > 40 || (n = readlink(next, target, sizeof(target) - 1)) <= 0) {
+			free(next);
+			free(cur);
+			free(rest);
+			return NULL;
+		}
+		target[n] = '\0';
+		char *joined = sh_path_join(target, rest);
+		free(rest);
+		rest = joined;
+		if (target[0] == '/') {
+			free(cur);
+			cur = sh_xstrdup("/");
+		}
+		free(next);
+	}
+	free(rest);
+	if (strcmp(cur, "/") != 0 && writable_inside(c, cur))
+		guard_add(c, cur, dir);
+	return cur;
+}
+
+/* A path from a config value: "~/" is the home, relative ones are taken
+ * from base. */
+static char *config_path(const struct sh_context *c, const char *v, const char *base)
+{
+	if (strncmp(v, "~/", 2) == 0)
+		return c->home ? sh_path_join(c->home, v + 2) : NULL;
+	return v[0] == '/' ? sh_xstrdup(v) : sh_path_join(base, v);
+}
+
+static void guard_gitdir(struct sh_context *c, const char *gitdir, int depth);
+
+/* The config file cfg of a git dir: what it includes (git follows ten
+ * levels), its core.hooksPath, and programs it names by path. */
+static void guard_config(struct sh_context *c, const char *cfg, int depth)
 {
 	struct sh_err ignored;
 	struct sh_strv keys = { 0 };
 	char *buf = NULL, *dir = sh_path_parent(cfg);
 	size_t len = 0;
-	if (depth > 4 || sh_read_small_file(cfg, O_NOFOLLOW, 1 << 20, &buf, &len, &ignored) < 0 ||
+	if (depth > 10 || sh_read_small_file(cfg, O_NOFOLLOW, 1 << 20, &buf, &len, &ignored) < 0 ||
 	    sh_audit_gitconfig_keys(buf, len, false, &keys) < 0)
 		goto out;
 	for (size_t i = 0; i < keys.n; i++) {
 		char *eq = strchr(keys.v[i], '=');
-		if (!eq)
+		if (!eq || !eq[1])
 			continue;
 		*eq = '\0';
 		const char *k = keys.v[i], *v = eq + 1;
@@ -626,19 +746,28 @@ static void git_config_targets(struct sh_context *c, const char *cfg, const char
 		bool inc = strcmp(k, "include.path") == 0 ||
 			   (strncmp(k, "includeif.", 10) == 0 && kl > 15 &&
 			    strcmp(k + kl - 5, ".path") == 0);
-		bool hooks = strcmp(k, "core.hookspath") == 0;
-		if ((!inc && !hooks) || !*v)
-			continue;
-		/* includes are relative to the including file, hooks to the
-		 * working tree (the workdir) */
-		char *p = config_path_abs(c, v, inc ? dir : c->workdir);
-		if (p && sh_path_is_under(p, c->workdir) && strcmp(p, c->workdir) != 0) {
-			struct sh_strv *l = inc ? &c->git_includes : &c->git_hooks_dirs;
-			if (!sh_strv_contains(l, p)) {
-				sh_strv_push(l, p);
-				if (inc)
-					git_config_targets(c, p, gitdir, depth + 1);
+		char *p = NULL;
+		if (inc) { /* relative to the including file */
+			p = config_path(c, v, dir);
+			char *reached = p ? guard_followed(c, p, false) : NULL;
+			if (reached)
+				guard_config(c, reached, depth + 1);
+			free(reached);
+		} else if (strcmp(k, "core.hookspath") == 0) { /* from the working tree */
+			p = config_path(c, v, c->workdir);
+			free(p ? guard_followed(c, p, true) : NULL);
+		} else {
+			/* a program named by path: the value's first word (alias
+			 * "!./x"); relative to the working tree, where git runs it */
+			const char *w = v + (v[0] == '!');
+			w += strspn(w, " \t");
+			size_t wl = strcspn(w, " \t");
+			char *word = sh_xstrndup(w, wl);
+			if (strchr(word, '/')) {
+				p = config_path(c, word, c->workdir);
+				free(p ? guard_followed(c, p, false) : NULL);
 			}
+			free(word);
 		}
 		free(p);
 	}
@@ -648,19 +777,100 @@ out:
 	free(dir);
 }
 
+/* A git dir (canonical): its own code-bearing parts as git follows them,
+ * its config and config.worktree, and the git dirs of its submodules
+ * (modules/, at any depth: a submodule at libs/foo has modules/libs/foo)
+ * and worktrees (worktrees/<id>). */
+static void guard_gitdir(struct sh_context *c, const char *gitdir, int depth)
+{
+	static const char *const files[] = { "config", "config.worktree", "commondir", "gitdir",
+					     "objects/info/alternates" };
+	static const char *const dirs[] = { "hooks", "info" };
+	if (depth > 8)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p = sh_path_join(gitdir, files[i]);
+		char *reached = guard_followed(c, p, false);
+		if (reached && i < 2)
+			guard_config(c, reached, 0);
+		free(reached);
+		free(p);
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *p = sh_path_join(gitdir, dirs[i]);
+		char *reached = guard_followed(c, p, true);
+		/* hooks that are links lead elsewhere: guarded too; a hook
+		 * with other names (hard links) is said */
+		DIR *d = reached && i == 0 ? opendir(reached) : NULL;
+		for (struct dirent *de; d && (de = readdir(d));) {
+			if (de->d_name[0] == '.')
+				continue;
+			char *h = sh_path_join(reached, de->d_name);
+			struct stat st;
+			if (lstat(h, &st) == 0 && S_ISLNK(st.st_mode))
+				free(guard_followed(c, h, false));
+			else if (lstat(h, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1 &&
+				 writable_inside(c, h))
+				sh_warn("the hook '%s' has other names (hard links): one where the "
+					"sandbox may write would let it be changed inside", h);
+			free(h);
+		}
+		if (d)
+			closedir(d);
+		free(reached);
+		free(p);
+	}
+	/* submodules' and worktrees' git dirs */
+	static const char *const subs[] = { "modules", "worktrees" };
+	for (size_t s = 0; s < 2; s++) {
+		char *base = sh_path_join(gitdir, subs[s]);
+		struct sh_strv todo = { 0 };
+		sh_strv_push(&todo, base);
+		for (size_t k = 0; k < todo.n && k < 512; k++) {
+			DIR *d = opendir(todo.v[k]);
+			for (struct dirent *de; d && (de = readdir(d));) {
+				if (de->d_name[0] == '.' && (!de->d_name[1] ||
+							     (de->d_name[1] == '.' && !de->d_name[2])))
+					continue;
+				char *sub = sh_path_join(todo.v[k], de->d_name), *head;
+				struct stat st;
+				if (lstat(sub, &st) < 0 || !S_ISDIR(st.st_mode)) {
+					free(sub);
+					continue;
+				}
+				head = sh_path_join(sub, "HEAD");
+				if (s == 1 || access(head, F_OK) == 0)
+					guard_gitdir(c, sub, depth + 1); /* a git dir */
+				else if (s == 0)
+					sh_strv_push(&todo, sub); /* a step of a name with '/' */
+				free(head);
+				free(sub);
+			}
+			if (d)
+				closedir(d);
+		}
+		sh_strv_free(&todo);
+		free(base);
+	}
+}
+
 static void git_guarded_paths(struct sh_context *c)
 {
 	if (!c->workdir)
 		return;
 	char *gitdir = sh_path_join(c->workdir, ".git");
-	char *cfg = sh_path_join(gitdir, "config");
-	git_config_targets(c, cfg, gitdir, 0);
-	free(cfg);
+	struct stat st;
+	if (lstat(gitdir, &st) == 0 && S_ISDIR(st.st_mode))
+		guard_gitdir(c, gitdir, 0);
 	free(gitdir);
 	if (c->is_worktree) {
-		cfg = sh_path_join(c->worktree.commondir, "config");
-		git_config_targets(c, cfg, c->worktree.commondir, 0);
+		guard_gitdir(c, c->worktree.gitdir, 0);
+		char *cfg = sh_path_join(c->worktree.commondir, "config");
+		guard_config(c, cfg, 0);
 		free(cfg);
+		char *h = sh_path_join(c->worktree.commondir, "hooks");
+		free(guard_followed(c, h, true));
+		free(h);
 	}
 }
 

@@ -1327,15 +1327,17 @@ static void protect_link_targets(struct bld *b)
 		}
 		long e = enclosing(b, t);
 		bool under_rw = e >= 0 && b->m[e].kind == SH_MNT_BIND && b->m[e].writable;
-		if (!under_rw || mounted(b, t)) {
+		size_t self;
+		bool rw_mount = smap_get(&b->midx, t, &self) && b->m[self].kind == SH_MNT_BIND &&
+				b->m[self].writable;
+		if (rw_mount || (under_rw && b->in->workdir &&
+				 (strcmp(t, b->in->workdir) == 0 || strictly_under(b->in->workdir, t)))) {
+			alertf(b, "%s is a symlink to %s, which stays writable (it holds the "
+				 "workdir, or is a writable grant); remove the link", b->m[i].path, t);
 			free(t);
 			continue;
 		}
-		if (strcmp(t, b->m[e].path) == 0 ||
-		    (b->in->workdir && (strcmp(t, b->in->workdir) == 0 ||
-					strictly_under(b->in->workdir, t)))) {
-			alertf(b, "%s is a symlink to %s, which stays writable (it holds the "
-				 "workdir); remove the link", b->m[i].path, t);
+		if (!under_rw || mounted(b, t)) {
 			free(t);
 			continue;
 		}

@@ -53,9 +53,11 @@ rm -rf "$W/cache" "$W/d" "$W/.safehouse"
 # given; the real path, given, is.
 ln -s "$H/.ssh" "$W/proj"
 run sh -c 'cd "$1" && PWD="$1" "$2" -- cat "$3"' sh "$W/proj" "$S" "$H/.ssh/id_ed25519"
-check "cd into a symlink to ~/.ssh: refused as the workdir" '[ $RC -eq 1 ] && has "$ERR" "leads through a symlink to '"'"'$H/.ssh'"'"'" && hasnt "$OUT" key'
+check "cd into a symlink to ~/.ssh: refused as the workdir" '[ $RC -eq 1 ] && has "$ERR" "'"'"'$H/.ssh'"'"' is a hidden directory of your home, reached through a symlink" && hasnt "$OUT" key'
 run "$S" --workdir="$W/proj" -- true
 check "... and given as --workdir" '[ $RC -eq 1 ] && has "$ERR" "hidden directory of your home"'
+run sh -c 'cd "$1" && env -u PWD "$2" --workdir=. -- true' sh "$W/proj" "$S"
+check "... and when the way there cannot be told (no \$PWD, a relative --workdir)" '[ $RC -eq 1 ] && has "$ERR" "cannot be told"'
 run "$S" --workdir="$H/.ssh" -- true
 check "... the real path given explicitly is taken" '[ $RC -eq 0 ]'
 rm -f "$W/proj"

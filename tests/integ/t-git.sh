@@ -77,6 +77,35 @@ run "$S" -- sh -c 'echo ok > notes.txt && git add notes.txt && echo GI-OK'
 check "... while git and the rest of the workdir work" '[ $RC -eq 0 ] && has "$OUT" GI-OK'
 cd "$W" || exit 1
 
+# ... also as git follows them: through a symlinked directory on the way
+# (pinned), to an include whose directory does not exist yet, to a program
+# a config value names by path, to a hook that is a link to a script, and
+# into the git dir of a submodule at a nested path.
+mkdir -p "$T/gf/tools/shared" "$T/gf/scripts" && git -C "$T/gf" init -q &&
+	ln -s tools/shared "$T/gf/conf" && printf '[user]\n' > "$T/gf/tools/shared/x.gitconfig" &&
+	git -C "$T/gf" config include.path ../conf/x.gitconfig &&
+	git -C "$T/gf" config --add include.path ../.local/git/over.gitconfig &&
+	git -C "$T/gf" config core.fsmonitor tools/fsmon.sh &&
+	printf '#!/bin/sh\n' > "$T/gf/tools/fsmon.sh" && chmod +x "$T/gf/tools/fsmon.sh" &&
+	printf '#!/bin/sh\n' > "$T/gf/scripts/post-commit" &&
+	ln -s ../../scripts/post-commit "$T/gf/.git/hooks/post-commit" &&
+	mkdir -p "$T/gf/.git/modules/libs/foo/hooks" && echo ref > "$T/gf/.git/modules/libs/foo/HEAD" &&
+	printf '[core]\n' > "$T/gf/.git/modules/libs/foo/config"
+cd "$T/gf" || exit 1
+run "$S" -- sh -c 'rm conf && mkdir conf && echo "[core] pager = x" > conf/x.gitconfig'
+check "a symlinked directory on the way to an include is pinned" '[ $RC -ne 0 ] && [ -L conf ]'
+run "$S" -- sh -c 'mkdir -p .local/git && echo "[core] pager = x" > .local/git/over.gitconfig'
+check "an include in a directory that does not exist yet cannot be created" '[ $RC -ne 0 ] && [ ! -e .local/git/over.gitconfig ]'
+run "$S" -- sh -c 'echo "touch x" >> tools/fsmon.sh'
+check "a program the config names by path is read-only" '[ $RC -ne 0 ] && ! grep -q touch tools/fsmon.sh'
+run "$S" -- sh -c 'echo "touch x" >> scripts/post-commit'
+check "the script a hook links to is read-only" '[ $RC -ne 0 ] && ! grep -q touch scripts/post-commit'
+run "$S" -- sh -c 'echo "[core] fsmonitor = x" >> .git/modules/libs/foo/config; echo x > .git/modules/libs/foo/hooks/post-checkout'
+check "the git dir of a submodule at a nested path is protected" '[ $RC -ne 0 ] && ! grep -q fsmonitor .git/modules/libs/foo/config && [ ! -e .git/modules/libs/foo/hooks/post-checkout ]'
+run "$S" -- sh -c 'echo ok > tools/other.txt && cat tools/other.txt'
+check "... while the rest of those directories stays writable" '[ $RC -eq 0 ] && [ "$OUT" = ok ]'
+cd "$W" || exit 1
+
 # A protected name that is a symlink (a dotfile manager's, or planted by an
 # earlier session): pinned, and what it leads to inside the workdir is
 # read-only too.
