@@ -345,9 +345,15 @@ static int grant_spec(struct sh_context *c, const char *spec, bool writable, con
 static int load_appended(struct sh_context *c, const char *file, const char *base,
 			 const char *origin, struct sh_err *e)
 {
-	char *x = sh_path_expand_tilde(file, c->home), *joined, *canon = NULL, *text = NULL;
+	char *x, *joined, *canon = NULL, *text = NULL;
 	size_t len = 0;
 	int rc;
+
+	/* from the workdir's own config: not through a link planted there */
+	if (base && c->workdir && strcmp(base, c->workdir) == 0 &&
+	    wd_entry_no_symlink(c, file, origin, e) < 0)
+		return -1;
+	x = sh_path_expand_tilde(file, c->home);
 
 	joined = x[0] == '/' ? sh_xstrdup(x) : sh_path_join(base, x);
 	free(x);

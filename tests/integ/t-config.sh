@@ -47,7 +47,11 @@ check "... replaced by a symlink to ~/.ssh: refused, naming the link" '[ $RC -eq
 mkdir "$W/d" && printf 'add-dirs-ro=d/../cache\n' > "$W/.safehouse"
 run "$S" --trust-workdir-config -- true
 check "... also reached through .." '[ $RC -eq 1 ] && has "$ERR" "is a symlink in the workdir"'
-rm -rf "$W/cache" "$W/d" "$W/.safehouse"
+mkdir -p "$W/shared-policy" && echo ';; x' > "$W/shared-policy/extra.sb" && ln -s shared-policy "$W/policy" &&
+	printf 'append-profile=policy/extra.sb\n' > "$W/.safehouse"
+run "$S" --trust-workdir-config -- true
+check "... and an append-profile= through one" '[ $RC -eq 1 ] && has "$ERR" "is a symlink in the workdir"'
+rm -rf "$W/cache" "$W/d" "$W/.safehouse" "$W/policy" "$W/shared-policy"
 # A project symlink leading to a hidden directory of the home (planted by an
 # earlier session): not taken as the workdir, from the current directory or
 # given; the real path, given, is.
