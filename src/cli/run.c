@@ -143,11 +143,11 @@ static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 	in.policy = p;
 	in.home = c->home;
 	in.workdir = c->workdir;
+	sh_plan_init(plan); /* first: the caller frees it whatever happens */
 	if (net_mode(c, p, fallback, &in.net, e) < 0)
 		return -1;
 	in.proxy_port = in.net == SH_NETMODE_FILTERED ? SH_NETPROXY_PORT : 0;
 	in.fallback = fallback;
-	sh_plan_init(plan);
 	if (sh_plan_build_ex(&in, plan, notes, e) < 0)
 		return -1;
 	plan->use_userns = !fallback;

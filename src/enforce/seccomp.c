@@ -409,7 +409,10 @@ int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, 
  *     gone, and nothing inside needs one;
  *   - in fallback mode, socket(AF_UNIX) -> EPERM (deny_unix): without a
  *     mount view every socket file on the host (tmux, the D-Bus session
- *     bus, ssh-agent, docker) would be a connect() away;
+ *     bus, ssh-agent, docker) would be a connect() away; and
+ *     socketpair(AF_UNIX, SOCK_DGRAM) too, whose ends can still sendto()
+ *     any datagram socket (journald, /dev/log).  Stream and seqpacket
+ *     pairs cannot connect again and stay;
  *   - with a supervisor, the calls that create names (sh_supervise_calls)
  *     -> USER_NOTIF: init performs or refuses them (supervise.c); open and
  *     openat only with O_CREAT and without O_PATH (which makes the kernel
@@ -423,7 +426,8 @@ int sh_seccomp_main_program(enum sh_net_mode net, const struct sock_filter **f, 
  * exactly what the head as a filter of its own plus the main filter would
  * (tests/unit/test_seccomp.c checks this call by call). */
 
-enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_SECC, L_SOCK, L_ARG0,
+enum { L_NEXT, L_MAIN, L_ENOSYS, L_EPERM, L_NOTIFY, L_PERS, L_PLO, L_PHI, L_SECC, L_SOCK, L_SOCKP,
+       L_ARG0,
        L_TREE = L_ARG0 + 6, L_N = L_TREE + 32 };
 #define HEAD_MAX 96
 
@@ -503,8 +507,10 @@ static int build_head(struct head *h, bool notify, bool deny_unix, struct sh_err
 	sp[nsp++] = (struct special){ __NR_personality, L_PERS };
 #endif
 	sp[nsp++] = (struct special){ __NR_seccomp, L_SECC };
-	if (deny_unix)
+	if (deny_unix) {
 		sp[nsp++] = (struct special){ __NR_socket, L_SOCK };
+		sp[nsp++] = (struct special){ __NR_socketpair, L_SOCKP };
+	}
 	if (notify) {
 		sp[nsp++] = (struct special){ __NR_openat2, L_ENOSYS };
 		const struct sh_supervise_call *calls;
@@ -538,6 +544,12 @@ static int build_head(struct head *h, bool notify, bool deny_unix, struct sh_err
 		here(h, L_SOCK); /* the family: an int */
 		LD(ARG_LO(0));
 		JEQ(AF_UNIX, L_EPERM, L_MAIN);
+		here(h, L_SOCKP);
+		LD(ARG_LO(0));
+		JEQ(AF_UNIX, L_NEXT, L_MAIN);
+		LD(ARG_LO(1)); /* the type, without SOCK_NONBLOCK / SOCK_CLOEXEC */
+		op(h, BPF_ALU | BPF_AND | BPF_K, 0xf, 0, 0);
+		JEQ(SOCK_DGRAM, L_EPERM, L_MAIN);
 	}
 	here(h, L_SECC); /* flags: an unsigned int */
 	LD(ARG_LO(1));
@@ -674,7 +686,8 @@ int sh_seccomp_export_pfc(const struct sh_seccomp_config *c, int fd, struct sh_e
 #endif
 		    c->notify ? "#   calls that create names -> USER_NOTIF (the creation supervisor)\n"
 			      : "") < 0 ||
-	    (c->deny_unix && dprintf(fd, "#   socket(AF_UNIX) -> ERRNO(EPERM) (fallback mode)\n") < 0) ||
+	    (c->deny_unix && dprintf(fd, "#   socket(AF_UNIX), socketpair(AF_UNIX, SOCK_DGRAM) -> "
+				     "ERRNO(EPERM) (fallback mode)\n") < 0) ||
 	    sh_write_all(fd, pfc, strlen(pfc)) < 0)
 		return sh_fail(e, SH_EXIT_SETUP, errno, "cannot export the seccomp filter");
 	return 0;

@@ -748,6 +748,13 @@ static int link_target(const struct call *c, const struct parent *p, char *out)
 	return rewrite_self(c, abs, out);
 }
 
+static void clear_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 /* The caller's controlling terminal (what /dev/tty means for it), reopened
  * through one of its fds. */
 static int open_ctty(const struct call *c, int flags)
@@ -773,21 +780,29 @@ static int open_ctty(const struct call *c, int flags)
 	for (int k = 0; k < 64; k++) {
 		struct stat sb;
 		snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)c->tid, k);
-		if (stat(p, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != want)
+		/* What the fd is now, held (the caller may swap it): checked,
+		 * then reopened from our own hold, never blocking (a FIFO
+		 * swapped in would stop init, and with it the session). */
+		int h = open(p, O_PATH | O_CLOEXEC);
+		if (h < 0)
 			continue;
-		fd = open(p, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_DIRECTORY)) |
-				     O_NOCTTY | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
+		if (fstat(h, &sb) < 0 || !S_ISCHR(sb.st_mode) || sb.st_rdev != want) {
+			close(h);
+			continue;
+		}
+		char self[64];
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", h);
+		fd = open(self, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_DIRECTORY)) |
+					O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+		int err = errno;
+		close(h);
+		if (fd >= 0 && !(flags & O_NONBLOCK))
+			clear_nonblock(fd);
+		return fd < 0 ? -err : fd;
 	}
 	return -ENXIO;
 }
 
-static void clear_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0 && (fl & O_NONBLOCK))
-		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-}
 
 /* The caller's fd, opened for it: O_NONBLOCK only if it asked (init adds
  * it so that it never blocks), its O_CLOEXEC as asked. */

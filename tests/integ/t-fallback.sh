@@ -72,6 +72,13 @@ run "$D" "$S" -- ./probe socket unix stream </dev/null
 check "fallback: socket(AF_UNIX) fails with EPERM" '[ $RC -ne 0 ] && [ "$OUT" = EPERM ]'
 run "$D" "$S" -- python3 -c 'import socket; a, b = socket.socketpair(); a.send(b"x"); print(b.recv(1).decode())' </dev/null
 check "fallback: socketpair() still works" '[ $RC -eq 0 ] && [ "$OUT" = x ]'
+run "$D" "$S" -- python3 -c 'import socket
+try:
+    socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    print("made")
+except PermissionError:
+    print("EPERM")' </dev/null
+check "fallback: a datagram socketpair (which could sendto any host datagram socket) is refused" '[ "$OUT" = EPERM ]'
 run "$S" -- ./probe socket unix stream </dev/null
 check "with namespaces socket(AF_UNIX) works" '[ $RC -eq 0 ]'
 run "$D" "$S" -- sh -c 'exit 7' </dev/null

@@ -538,6 +538,9 @@ static uint32_t head_ref(const struct seccomp_data *d, bool notify, bool deny_un
 		return SECCOMP_RET_ERRNO | EPERM;
 	if (deny_unix && d->nr == __NR_socket && (uint32_t)d->args[0] == AF_UNIX)
 		return SECCOMP_RET_ERRNO | EPERM;
+	if (deny_unix && d->nr == __NR_socketpair && (uint32_t)d->args[0] == AF_UNIX &&
+	    (d->args[1] & 0xf) == SOCK_DGRAM)
+		return SECCOMP_RET_ERRNO | EPERM;
 	if (notify) {
 		if (d->nr == __NR_openat2)
 			return SECCOMP_RET_ERRNO | ENOSYS;
@@ -558,7 +561,7 @@ TEST(seccomp_one_program_decides_as_its_parts)
 #ifndef T_ARCH
 	SKIP("the reference rules are written for x86_64 and aarch64");
 #else
-	static const uint64_t argv[] = { 0, 1, O_CREAT, O_CREAT | O_WRONLY, 0xffffffffULL,
+	static const uint64_t argv[] = { 0, 1, 2 /* AF_UNIX, SOCK_DGRAM */, O_CREAT, O_CREAT | O_WRONLY, 0xffffffffULL,
 					 0xffffffff00000000ULL, ~0ULL, 0xffffffff00000000ULL | O_CREAT,
 					 8 /* NEW_LISTENER */, 0x100000000ULL, O_CREAT | O_PATH,
 					 O_PATH };
