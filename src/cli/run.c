@@ -4,6 +4,7 @@
 #include "cli/run.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,41 @@ static char **build_argv(const struct sh_context *c, const struct sh_assembly *a
 }
 
 /* Build the complete plan for this run.  fallback: no user namespace. */
+/* The git dirs of nested repositories that the plan protects (found by the
+ * generated rule's walk: their existing hooks, config... are bound
+ * read-only) also have names that do not exist yet and that git would
+ * follow if created (commondir, a hooks directory removed...): those join
+ * the names init refuses to create, as the top-level repository's do. */
+static void nested_git_missing(const struct sh_plan *plan, const char *workdir,
+			       struct sh_strv *missing)
+{
+	static const char *const names[] = { "commondir", "gitdir", "config", "config.worktree",
+					     "hooks", "info", "objects/info/alternates" };
+	struct sh_strv dirs = { 0 };
+	if (!workdir)
+		return;
+	for (size_t i = 0; i < plan->nmounts; i++) {
+		const char *p = plan->mounts[i].path, *g = strstr(p, "/.git/");
+		if (!g || !sh_path_is_under(p, workdir))
+			continue;
+		char *dir = sh_xstrndup(p, (size_t)(g - p) + 5);
+		char *top = sh_path_join(workdir, ".git");
+		if (strcmp(dir, top) != 0 && !sh_strv_contains(&dirs, dir))
+			sh_strv_push(&dirs, dir);
+		free(top);
+		free(dir);
+	}
+	for (size_t i = 0; i < dirs.n; i++)
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			char *n = sh_path_join(dirs.v[i], names[k]);
+			struct stat st;
+			if (lstat(n, &st) < 0 && errno == ENOENT && !sh_strv_contains(missing, n))
+				sh_strv_push(missing, n);
+			free(n);
+		}
+	sh_strv_free(&dirs);
+}
+
 static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 		     const struct sh_policy *p, bool fallback, struct sh_plan *plan,
 		     struct sh_plan_notes *notes, struct sh_err *e)
@@ -152,6 +188,8 @@ static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 		return -1;
 	plan->use_userns = !fallback;
 	/* Absent denied paths in writable trees: init refuses their creation. */
+	if (notes)
+		nested_git_missing(plan, c->workdir, &notes->missing);
 	if (notes && notes->missing.n) {
 		plan->protect_create = sh_xcalloc(notes->missing.n, sizeof(char *));
 		for (size_t i = 0; i < notes->missing.n; i++)

@@ -47,6 +47,8 @@ check "creating .git/commondir fails" '[ $RC -ne 0 ] && [ ! -e .git/commondir ]'
 mkdir -p vendor/lib && git -C vendor/lib init -q && echo v > vendor/lib/v.txt
 inside "printf '#!/bin/sh\necho NESTED > $MARK/nested\n' > vendor/lib/.git/hooks/post-checkout; chmod +x vendor/lib/.git/hooks/post-checkout"
 check "planting a hook in a nested repository fails" '[ $RC -ne 0 ] && [ ! -e vendor/lib/.git/hooks/post-checkout ]'
+inside "echo '$T/evil' > vendor/lib/.git/commondir"
+check "a nested repository's absent commondir cannot be created" '[ $RC -ne 0 ] && [ ! -e vendor/lib/.git/commondir ]'
 inside "git -C vendor/lib config core.fsmonitor 'touch $MARK/nested-fsmon'"
 check "a nested repository's config is read-only" '[ $RC -ne 0 ] && [ -z "$(git -C vendor/lib config --get core.fsmonitor)" ]'
 inside "echo changed > vendor/lib/v.txt && git -C vendor/lib add v.txt && git -C vendor/lib commit -q -m v && echo NESTED-GIT-OK"
