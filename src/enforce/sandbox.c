@@ -259,9 +259,19 @@ __attribute__((noreturn)) static void command_main(struct run *r)
 		ports[nports++] = p->proxy_port;
 	for (size_t i = 0; r->publish && i < r->pub_nports && nports < 1 + SH_PUBLISH_MAX_PORTS; i++)
 		ports[nports++] = r->pub_ports[i];
+	/* Fallback: the host's devpts holds the user's other terminals, so
+	 * only the session's own pty is granted, by its name. */
+	struct sh_ll_rule *rules = p->ll;
+	size_t nrules = p->nll;
+	char pts[64];
+	if (!p->use_userns && r->term->active && ttyname_r(r->term->slave, pts, sizeof(pts)) == 0) {
+		rules = sh_xcalloc(p->nll + 1, sizeof(*rules));
+		memcpy(rules, p->ll, p->nll * sizeof(*rules));
+		rules[nrules++] = (struct sh_ll_rule){ pts, SH_ACC_READ | SH_ACC_WRITE };
+	}
 	struct sh_landlock_config ll = {
-		.rules = p->ll,
-		.nrules = p->nll,
+		.rules = rules,
+		.nrules = nrules,
 		.min_abi = r->opts->landlock_min_abi,
 		.restrict_tcp = p->net == SH_NETMODE_FILTERED || (r->publish && abi >= 4),
 		.connect_ports = ports,

@@ -1637,13 +1637,18 @@ static void build_landlock(struct bld *b)
 		place_ll(b, "/", 0, b->in->fallback ? 0 : (SH_ACC_READ | SH_ACC_WRITE | SH_ACC_EXEC),
 			 b->in->fallback, 0, 0, b->nm);
 	if (b->in->fallback) {
+		/* Not /dev/pts: there are the user's other terminals (a
+		 * password typed in one could be read); the session's own pty
+		 * is added when it exists (enforce/sandbox.c). */
 		static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full",
 						    "/dev/random", "/dev/urandom", "/dev/tty",
-						    "/dev/ptmx", "/dev/pts" };
+						    "/dev/ptmx" };
 		for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
 			sh_plan_add_ll(b->out, devs[i], SH_ACC_READ | SH_ACC_WRITE);
 		warnf(b, "fallback: no mount namespace: denied paths are unreadable but their "
 			 "names and metadata stay visible");
+		warnf(b, "fallback: of the host's terminals only the session's own is reachable, "
+			 "so programs inside cannot open new pseudo-terminals");
 		if (b->out->grants_socket)
 			warnf(b, "fallback: a Unix socket is granted by name, so socket(AF_UNIX) is "
 				 "allowed and every socket file on the host the user may connect to "

@@ -133,6 +133,14 @@ if command -v python3 >/dev/null 2>&1; then
 	PTY=$(cat "$T/pty.out")
 	check "fallback on a terminal: a pty inside, TIOCSTI fails with EPERM" \
 		'has "$OUT" "EXIT=0" && has "$PTY" "TTY-YES" && [ "$(printf "%s" "$PTY" | grep -c EPERM)" -eq 2 ] && has "$OUT" "ICANON=1"'
+	# The user's other terminals are on the same devpts: the one safehouse
+	# was started from must not be reachable by its name (a password typed
+	# there could be read, escapes written to it unfiltered).
+	run python3 "$SH_ROOT/tests/helpers/ptydrive.py" --out "$T/pty2.out" -- sh -c \
+		'outer=$(tty); exec "$0" "$1" -- sh -c "./probe write --no-create \"\$1\"; test -t 0 && echo OWN-TTY" sh "$outer"' "$D" "$S"
+	PTY=$(cat "$T/pty2.out")
+	check "fallback: another terminal of the user cannot be opened by its name, the session's own still works" \
+		'has "$OUT" "EXIT=0" && has "$PTY" EACCES && has "$PTY" OWN-TTY'
 else
 	skip "fallback terminal" "no python3"
 fi
