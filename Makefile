@@ -67,9 +67,9 @@ $(BUILD)/gen/profiles.o: $(BUILD)/gen/profiles.c
 # The BPF programs of src/enforce/seccomp.c, generated with the same static
 # libseccomp, so no launch rebuilds them.  Linux only (enforce/ is excluded
 # on macOS).
-$(BUILD)/tools/gen-seccomp: tools/gen-seccomp.c src/enforce/seccomp.c src/util/err.c
+$(BUILD)/tools/gen-seccomp: tools/gen-seccomp.c src/enforce/seccomp.c src/util/err.c src/util/escape.c
 	@mkdir -p $(@D)
-	$(CC) $(SH_CPPFLAGS) -O2 -std=gnu11 -Wall -Wextra $< src/util/err.c $(SH_LDLIBS) -o $@
+	$(CC) $(SH_CPPFLAGS) -O2 -std=gnu11 -Wall -Wextra $< src/util/err.c src/util/escape.c $(SH_LDLIBS) -o $@
 $(BUILD)/gen/seccomp_bpf.h: $(BUILD)/tools/gen-seccomp
 	@mkdir -p $(@D)
 	$(BUILD)/tools/gen-seccomp > $@.tmp && mv $@.tmp $@

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "util/escape.h"
 
 int sh_audit_mode_parse(const char *s, enum sh_audit_mode *mode, struct sh_err *e)
 {
@@ -100,62 +101,6 @@ void au_report_sort(struct sh_audit_report *r)
 		qsort(r->findings, r->n_kept, sizeof(*r->findings), finding_cmp);
 }
 
-/* Length of a printable UTF-8 sequence at s, or 0.  C1 controls, bidi
- * overrides/isolates and line separators are not printable here: a file
- * name must not reorder or break the line that reports it. */
-static size_t utf8_printable(const unsigned char *s)
-{
-	unsigned cp;
-	size_t n;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1fu;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0fu;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0; /* overlong or out of range */
-	/* also invisible and bidi marks (U+061C, U+180E, U+200B..U+200F,
-	 * U+2060..U+2064), interlinear annotations and tag characters */
-	if (cp < 0xa0 || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0x061c || cp == 0x180e ||
-	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
-	    (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
-	    (cp >= 0xe0000 && cp <= 0xe007f))
-		return 0;
-	return n;
-}
-
-/* Bytes from the workdir (names, link targets, config values) are written
- * by the sandboxed side: nothing in them may reach the terminal raw. */
-static void put_escaped(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	while (*s) {
-		size_t n;
-		if (*s >= 0x20 && *s < 0x7f && *s != '\\' && *s != '\'') {
-			fputc(*s++, f);
-		} else if (*s >= 0x80 && (n = utf8_printable(s)) > 0) {
-			fwrite(s, 1, n, f);
-			s += n;
-		} else {
-			fprintf(f, "\\x%02x", *s++);
-		}
-	}
-}
-
 void sh_audit_report_print(const struct sh_audit_report *r, FILE *f)
 {
 	size_t shown = r->n_kept < SH_AUDIT_MAX_PRINTED ? r->n_kept : SH_AUDIT_MAX_PRINTED;
@@ -168,11 +113,11 @@ void sh_audit_report_print(const struct sh_audit_report *r, FILE *f)
 		const struct sh_audit_finding *x = &r->findings[i];
 		fprintf(f, "safehouse: audit: %s %s '", sh_audit_change_name(x->change),
 			sh_audit_kind_name(x->kind));
-		put_escaped(f, x->path);
+		sh_fput_escaped(f, x->path, true);
 		fputc('\'', f);
 		if (x->detail) {
 			fputs(" (", f);
-			put_escaped(f, x->detail);
+			sh_fput_escaped(f, x->detail, true);
 			fputc(')', f);
 		}
 		fprintf(f, ": %s\n", sh_audit_kind_why(x->kind));

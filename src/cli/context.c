@@ -638,6 +638,11 @@ static bool writable_inside(const struct sh_context *c, const char *path)
 
 static void guard_add(struct sh_context *c, const char *path, bool dir)
 {
+	if (sh_has_ctl(path)) { /* no rule can name it */
+		sh_warn("git follows '%s' from this repository, a name with control characters: "
+			"it stays writable inside; rename it", path);
+		return;
+	}
 	/* never the workdir, a grant or an ancestor of either: the whole
 	 * tree would turn read-only (said instead) */
 	bool whole = c->workdir && sh_path_is_under(c->workdir, path);

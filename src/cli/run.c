@@ -27,6 +27,7 @@
 #include "util/path.h"
 #include "util/size.h"
 #include "util/tpoint.h"
+#include "util/escape.h"
 
 extern char **environ;
 
@@ -212,15 +213,25 @@ static int make_plan(const struct sh_context *c, const struct sh_assembly *a,
 	return 0;
 }
 
+/* Paths here may come from the workdir (planted names): escaped. */
 static void print_notes(FILE *f, const struct sh_plan_notes *n)
 {
-	for (size_t i = 0; i < n->expansions.n; i++)
-		fprintf(f, "note: expanded %s\n", n->expansions.v[i]);
-	for (size_t i = 0; i < n->missing.n; i++)
-		fprintf(f, "note: protected path does not exist (nothing mounted, the host is "
-			   "never modified): %s\n", n->missing.v[i]);
-	for (size_t i = 0; i < n->warnings.n; i++)
-		fprintf(f, "warning: %s\n", n->warnings.v[i]);
+	for (size_t i = 0; i < n->expansions.n; i++) {
+		fputs("note: expanded ", f);
+		sh_fput_escaped(f, n->expansions.v[i], false);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < n->missing.n; i++) {
+		fputs("note: protected path does not exist (nothing mounted, the host is never "
+		      "modified): ", f);
+		sh_fput_escaped(f, n->missing.v[i], false);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < n->warnings.n; i++) {
+		fputs("warning: ", f);
+		sh_fput_escaped(f, n->warnings.v[i], false);
+		fputc('\n', f);
+	}
 }
 
 int sh_run_print_plan(const struct sh_context *c, const struct sh_assembly *a,

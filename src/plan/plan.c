@@ -97,6 +97,7 @@
 #include "plan/expand.h"
 #include "util/str.h"
 #include "util/tpoint.h"
+#include "util/escape.h"
 
 #define TMP_SIZE (1ull << 30)
 #define SHM_SIZE (256ull << 20)
@@ -1860,9 +1861,12 @@ void sh_plan_print(const struct sh_plan *p, FILE *f)
 		default:
 			break;
 		}
-		fprintf(f, "%s %s", what, m->path);
-		if (m->kind == SH_MNT_SYMLINK || m->kind == SH_MNT_PINLINK)
-			fprintf(f, " -> %s", m->target ? m->target : "?");
+		fprintf(f, "%s ", what);
+		sh_fput_escaped(f, m->path, false); /* may be a name found in the workdir */
+		if (m->kind == SH_MNT_SYMLINK || m->kind == SH_MNT_PINLINK) {
+			fputs(" -> ", f);
+			sh_fput_escaped(f, m->target ? m->target : "?", false);
+		}
 		if (m->kind == SH_MNT_TMPFS)
 			print_size(m->size, f);
 		if ((m->kind == SH_MNT_MASK || m->kind == SH_MNT_BIND) && !m->is_dir)

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/escape.h"
+
 static void vset(char *dst, size_t cap, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(dst, cap, fmt, ap);
@@ -64,20 +66,30 @@ int sh_err_prefix(struct sh_err *e, const char *fmt, ...)
 	return -1;
 }
 
+/* Messages name paths and values that may come from the sandboxed side (a
+ * planted link's target, a config value): escaped before they reach the
+ * terminal. */
 void sh_err_report(const struct sh_err *e)
 {
-	fprintf(stderr, "safehouse: %s\n", e->msg[0] ? e->msg : "unknown error");
-	if (e->hint[0])
-		fprintf(stderr, "safehouse: hint: %s\n", e->hint);
+	fputs("safehouse: ", stderr);
+	sh_fput_escaped(stderr, e->msg[0] ? e->msg : "unknown error", false);
+	fputc('\n', stderr);
+	if (e->hint[0]) {
+		fputs("safehouse: hint: ", stderr);
+		sh_fput_escaped(stderr, e->hint, false);
+		fputc('\n', stderr);
+	}
 }
 
 void sh_warn(const char *fmt, ...)
 {
+	char buf[2048];
 	va_list ap;
 
-	fputs("safehouse: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vset(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	fputs("safehouse: warning: ", stderr);
+	sh_fput_escaped(stderr, buf, false);
 	fputc('\n', stderr);
 }

@@ -108,6 +108,15 @@ run "$S" -- sh -c 'echo ok > tools/other.txt && cat tools/other.txt'
 check "... while the rest of those directories stays writable" '[ $RC -eq 0 ] && [ "$OUT" = ok ]'
 cd "$W" || exit 1
 
+# A planted name with terminal escapes reaches the launcher's warnings
+# escaped, never raw (an OSC 52 clipboard write, here).
+mkdir -p "$T/ge" && git -C "$T/ge" init -q && rm -rf "$T/ge/.git/hooks" &&
+	ln -s "$(printf 'x\033]52;c;aGk=\007y')" "$T/ge/.git/hooks"
+cd "$T/ge" || exit 1
+run "$S" -- true
+check "a planted link target with escapes is printed escaped in the warnings" '[ $RC -eq 0 ] && has "$ERR" "x\x1b]52" && ! printf "%s" "$ERR" | grep -q "$(printf "\033")"'
+cd "$W" || exit 1
+
 # A protected name that is a symlink (a dotfile manager's, or planted by an
 # earlier session): pinned, and what it leads to inside the workdir is
 # read-only too.
