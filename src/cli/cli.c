@@ -201,13 +201,13 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 	SH_TP("M-prestart");
 	if (sh_context_build(&c, o, e) < 0) {
 		sh_context_free(&c);
-		return -1;
+		goto cancel;
 	}
 	SH_TP("M-context");
 	sh_context_assemble_in(&c, &in);
 	if (sh_assemble(&in, &a, e) < 0) {
 		sh_context_free(&c);
-		return -1;
+		goto cancel;
 	}
 	SH_TP("M-assembled");
 	/* Integrations name their sockets through variables ($$env-pass$$);
@@ -217,7 +217,7 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 		sh_context_assemble_in(&c, &in);
 		if (sh_assemble(&in, &a, e) < 0) {
 			sh_context_free(&c);
-			return -1;
+			goto cancel;
 		}
 	}
 	rc = compile_assembly(&c, &a, &p, e);
@@ -236,6 +236,11 @@ static int main_flow(const struct sh_options *o, struct sh_err *e)
 	sh_run_prestart_cancel(); /* a no-op when the run used it */
 #endif
 	return rc;
+cancel:
+#ifndef __APPLE__
+	sh_run_prestart_cancel(); /* the early init must not outlive us */
+#endif
+	return -1;
 }
 
 int sh_cli_main(int argc, char **argv)

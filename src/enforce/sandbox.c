@@ -409,10 +409,28 @@ static struct prestart {
  * wakes the reader on the writer's CPU (a "sync" wake-up, for a writer
  * about to sleep), where it would queue behind the launcher, which goes on
  * planning; an eventfd wakes it where it can run now. */
+static int bell_sync = -1; /* the launcher's socket: its hang-up ends the wait */
+
 static int bell_wait(int fd)
 {
 	uint64_t v;
 	ssize_t n;
+	/* The launcher may be gone before init could ask for the parent-death
+	 * signal (it exited during the clone): an eventfd never hangs up, so
+	 * the socket to the launcher is watched with it. */
+	struct pollfd pf[2] = { { .fd = fd, .events = POLLIN },
+				{ .fd = bell_sync, .events = POLLRDHUP } };
+	for (;;) {
+		int r = poll(pf, bell_sync >= 0 ? 2 : 1, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (pf[0].revents & POLLIN)
+			break;
+		if (pf[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+			return -1;
+	}
 	while ((n = read(fd, &v, sizeof(v))) < 0 && errno == EINTR)
 		;
 	return n == (ssize_t)sizeof(v) ? 0 : -1;
@@ -500,6 +518,7 @@ __attribute__((noreturn)) static void init_main(int errfd, int syncfd, int donef
 	int keep[] = { 0, 1, 2, errfd, syncfd, donefd, bell };
 	if (sh_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]), &e) < 0)
 		child_die(r, &e);
+	bell_sync = syncfd;
 	/* i2. Our uid/gid maps, written by ourselves (while the launcher
 	 * reads its configuration). */
 	if (sh_userns_map_self(pre.uid, pre.gid, &e) < 0)
