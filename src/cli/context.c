@@ -287,11 +287,9 @@ static int wd_entry_no_symlink(const struct sh_context *c, const char *field, co
 		}
 		if (sh_path_is_under(cur, c->workdir)) {
 			rc = sh_fail(e, SH_EXIT_USAGE, 0,
-				     "%s: '%s' is a symlink in the workdir: a path of the workdir's "
-				     "own config must not go through one (the sandbox could have put "
-				     "it there)", origin, next);
-			sh_hint(e, "give the link's target itself, or grant it with --add-dirs if "
-				   "you mean it");
+				     "%s: '%s' is a symlink in the workdir, which a session may have "
+				     "planted: not followed", origin, next);
+			sh_hint(e, "give the link's target itself if you mean it");
 		} else if (++hops > 40 || (n = readlink(next, target, sizeof(target) - 1)) <= 0) {
 			free(next);
 			break; /* a loop, or unreadable: reported by the caller */
@@ -1009,8 +1007,18 @@ int sh_context_build(struct sh_context *c, const struct sh_options *o, struct sh
 	for (size_t i = 0; i < o->env_pass.n; i++)
 		if (sh_env_pass_parse(o->env_pass.v[i], &c->env_pass, e) < 0)
 			return -1;
-	if (o->env_mode == SH_ENV_FILE && sh_dotenv_load(&c->env_file, o->env_file, e) < 0)
-		return sh_err_prefix(e, "--env");
+	if (o->env_mode == SH_ENV_FILE) {
+		/* Not through a link in the workdir, which the sandbox may have
+		 * planted (.env -> ../other-project/.env: its secrets would be
+		 * handed in). */
+		char *abs = o->env_file[0] == '/' || o->env_file[0] == '~'
+				    ? sh_xstrdup(o->env_file)
+				    : sh_path_join(c->cwd, o->env_file);
+		int r = c->workdir ? wd_entry_no_symlink(c, abs, "--env", e) : 0;
+		free(abs);
+		if (r < 0 || sh_dotenv_load(&c->env_file, o->env_file, e) < 0)
+			return r < 0 ? -1 : sh_err_prefix(e, "--env");
+	}
 	return apply_requirements(c, e);
 }
 

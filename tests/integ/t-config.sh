@@ -51,7 +51,10 @@ mkdir -p "$W/shared-policy" && echo ';; x' > "$W/shared-policy/extra.sb" && ln -
 	printf 'append-profile=policy/extra.sb\n' > "$W/.safehouse"
 run "$S" --trust-workdir-config -- true
 check "... and an append-profile= through one" '[ $RC -eq 1 ] && has "$ERR" "is a symlink in the workdir"'
-rm -rf "$W/cache" "$W/d" "$W/.safehouse" "$W/policy" "$W/shared-policy"
+mkdir -p "$T/other" && echo 'PROD_SECRET=hunter2' > "$T/other/.env" && ln -s "$T/other/.env" "$W/.env"
+run "$S" --env="$W/.env" -- sh -c 'echo "${PROD_SECRET:-unset}"'
+check "--env=FILE through a symlink in the workdir is refused (a planted .env -> another project's)" '[ $RC -eq 1 ] && has "$ERR" "is a symlink in the workdir" && hasnt "$OUT" hunter2'
+rm -rf "$W/cache" "$W/d" "$W/.safehouse" "$W/policy" "$W/shared-policy" "$W/.env" "$T/other"
 # A project symlink leading to a hidden directory of the home (planted by an
 # earlier session): not taken as the workdir, from the current directory or
 # given; the real path, given, is.
