@@ -140,6 +140,21 @@ int sh_term_raw(struct sh_term *t, struct sh_err *e)
 	return 0;
 }
 
+/* Modes a program inside may have set in the terminal, which outlive it
+ * when it dies without resetting them (killed, or on purpose: a hidden
+ * cursor, black on black, a keyboard protocol that makes Enter send
+ * something else): put back at the end of the session.  Each is a no-op
+ * when not set.  Not the scroll region (resetting it moves the cursor). */
+static const char term_reset[] =
+	"\033[?1049l"                                      /* main screen */
+	"\033[?1000l\033[?1002l\033[?1003l\033[?1005l\033[?1006l\033[?1015l" /* mouse */
+	"\033[?1004l"                                      /* focus events */
+	"\033[?1l\033>"                                    /* cursor keys, keypad */
+	"\033[<u\033[>4m"                                  /* kitty keys, modifyOtherKeys */
+	"\033(B\017"                                       /* ASCII character set */
+	"\033[0m\033]104\007\033]110\007\033]111\007\033]112\007" /* colours */
+	"\033[?25h";                                       /* cursor shown */
+
 void sh_term_restore(struct sh_term *t)
 {
 	sigset_t ttou, old;
@@ -150,6 +165,8 @@ void sh_term_restore(struct sh_term *t)
 	sigemptyset(&ttou);
 	sigaddset(&ttou, SIGTTOU);
 	sigprocmask(SIG_BLOCK, &ttou, &old);
+	if (t->out_fd >= 0 && isatty(t->out_fd))
+		(void)sh_write_all(t->out_fd, term_reset, sizeof(term_reset) - 1);
 	while (tcsetattr(t->in_fd, TCSADRAIN, &t->saved) < 0 && errno == EINTR)
 		;
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -93,3 +93,9 @@ for p in $(pgrep -f "sleep [89]$n\." 2>/dev/null); do kill -KILL "$p" 2>/dev/nul
 drive -- sh -c "timeout 5 '$S' -- echo from-background; echo rc=\$?"
 check "timeout safehouse ... from an interactive shell: runs, output shown, not stopped" \
 	'has "$PTY" "from-background" && has "$PTY" "rc=0"'
+
+# --- modes a program set in the terminal and did not reset (killed, or on
+# purpose: the alternate screen, a hidden cursor) are put back at the end
+drive -- "$S" -- sh -c "printf '\033[?1049h\033[?25lhidden'; kill -9 \$\$"
+check "a terminal left in the alternate screen with a hidden cursor is put back after the session" \
+	'has "$PTY" "hidden" && after=${PTY##*hidden} && has "$after" "^[[?1049l" && has "$after" "^[[?25h"'
