@@ -301,6 +301,11 @@ again:
 			str_drop(f, false); /* DCS, SOS, PM, APC */
 		} else if (c <= 0x2f) {
 			app(f, c, ESC_INT_MAX);
+			/* ESC % (DOCS) switches the terminal out of UTF-8: the
+			 * C1 controls this filter only knows as UTF-8 would then
+			 * be bytes the terminal acts on. */
+			if (c == '%')
+				f->bad = 1;
 			f->state = S_ESC_INT;
 		} else if (c == 'Z' || c == '\\') {
 			drop(f); /* DECID (answers like DA), a stray ST */

@@ -167,7 +167,12 @@ TEST(ttyf_controls_inside_csi)
 
 TEST(ttyf_esc_sequences)
 {
-	PASS("\x1b" "7\x1b" "8\x1b=\x1b>\x1bM\x1b" "D\x1b" "E\x1b" "c\x1b(0\x1b(B\x1b)0\x1b#8\x1b%G");
+	PASS("\x1b" "7\x1b" "8\x1b=\x1b>\x1bM\x1b" "D\x1b" "E\x1b" "c\x1b(0\x1b(B\x1b)0\x1b#8");
+	/* DOCS (ESC % ...) would take the terminal out of UTF-8, where the C1
+	 * bytes in "\xd1\x9d" (OSC) become live */
+	SAME("a\x1b%@b", "ab");
+	SAME("a\x1b%Gb", "ab");
+	SAME("a\x1b%/Gb", "ab");
 	SAME("a\x1bZb", "ab");   /* DECID */
 	SAME("a\x1b\\b", "ab");  /* stray ST */
 	SAME("\x1b(\x1b(B", "\x1b(B");
