@@ -803,6 +803,7 @@ static int supervise(pid_t pid, int sfd, int donefd, struct sh_term *t, struct l
 			donefd = -1;
 		}
 		struct signalfd_siginfo si;
+		static int ends; /* termination signals taken so far */
 		while (pfd[0].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			int st;
 			switch (si.ssi_signo) {
@@ -827,6 +828,15 @@ static int supervise(pid_t pid, int sfd, int donefd, struct sh_term *t, struct l
 					break;
 				}
 				kill(pid, SIGWINCH);
+				break;
+			case SIGTERM:
+			case SIGHUP:
+			case SIGINT:
+			case SIGQUIT:
+				/* Forwarded; a second one means it: a command that
+				 * ignores them (or stopped itself) must not keep the
+				 * session, or the terminal, until kill -9. */
+				kill(pid, ++ends > 1 ? SIGKILL : (int)si.ssi_signo);
 				break;
 			default:
 				kill(pid, (int)si.ssi_signo); /* init forwards to the command */

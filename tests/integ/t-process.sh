@@ -150,3 +150,14 @@ fi
 host_snapshot > "$T/host.after"
 RC=0; OUT=$(diff "$T/host.before" "$T/host.after"); ERR=""
 check "no files in /tmp, /dev/shm, /var/tmp and no mounts left on the host" '[ -z "$OUT" ]'
+
+# A command that ignores termination signals: the first is forwarded, a
+# second ends the session (everything inside is killed), not only kill -9.
+"$S" -- sh -c "trap '' TERM INT HUP; exec sleep 41$$.5" >/dev/null 2>&1 &
+lp=$!
+wait_for "pgrep -f '^sleep 41$$.5' >/dev/null"
+kill -TERM $lp; sleep 0.3
+kill -0 $lp 2>/dev/null && first=alive || first=gone
+kill -TERM $lp
+wait $lp; RC=$?; OUT=""; ERR=""
+check "a second SIGTERM ends a session whose command ignores the first" '[ "$first" = alive ] && [ $RC -eq 137 ] && ! pgrep -f "sleep 41$$.5" >/dev/null'
