@@ -20,9 +20,14 @@ static const char *const keep_exact[] = {
 	"http_proxy", "https_proxy", "no_proxy", "all_proxy",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
 	"NODE_EXTRA_CA_CERTS", "NO_BROWSER", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES",
+	/* the locale categories by name (a prefix would also pass an
+	 * LC_GH_TOKEN), and what the terminal says it is */
+	"LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY",
+	"LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT",
+	"LC_IDENTIFICATION", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
 	NULL,
 };
-static const char *const keep_prefix[] = { "TERM_PROGRAM", "LC_", NULL };
+static const char *const keep_prefix[] = { NULL };
 
 /* Substrings that make a dropped variable worth naming in --explain. */
 static const char *const secret_words[] = {

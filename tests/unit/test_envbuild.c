@@ -22,6 +22,7 @@ static char *host_env[] = {
 	"TERM_PROGRAM=iTerm",
 	"TERM_PROGRAM_VERSION=3",
 	"LC_ALL=C.UTF-8",
+	"LC_GH_TOKEN=ghp_secret", /* a prefix, not a locale category */
 	"LANG=en_US.UTF-8",
 	"https_proxy=http://proxy:3128",
 	"NO_COLOR=1",
@@ -73,6 +74,7 @@ TEST(env_sanitized)
 	CHECK(GET(out, "XDG_RUNTIME_DIR") == NULL);
 	CHECK(GET(out, "OPENAI_API_KEY") == NULL);
 	CHECK(GET(out, "GH_TOKEN") == NULL);
+	CHECK(GET(out, "LC_GH_TOKEN") == NULL);
 	CHECK(GET(out, "LD_PRELOAD") == NULL);
 	CHECK(GET(out, "SAFEHOUSE_WORKDIR") == NULL);
 	CHECK(GET(out, "FOO") == NULL);
@@ -83,7 +85,7 @@ TEST(env_sanitized)
 			      strncmp(out.v[i], out.v[j], strcspn(out.v[i], "=")) != 0);
 
 	CHECK_INT(rep.mode, ==, SH_ENV_SANITIZED);
-	CHECK_INT(rep.n_host, ==, 23);
+	CHECK_INT(rep.n_host, ==, 24);
 	CHECK(sh_strv_contains(&rep.dropped_secret, "OPENAI_API_KEY"));
 	CHECK(sh_strv_contains(&rep.dropped_secret, "GH_TOKEN"));
 	CHECK(sh_strv_contains(&rep.dropped_secret, "AWS_SECRET_ACCESS_KEY"));
@@ -92,8 +94,8 @@ TEST(env_sanitized)
 	CHECK(sh_strv_contains(&rep.stripped, "SAFEHOUSE_WORKDIR"));
 	char *sum = sh_env_report_summary(&rep);
 	CHECK_CONTAINS(sum, "env: sanitized, ");
-	CHECK_CONTAINS(sum, "of 23 host variables passed");
-	CHECK_CONTAINS(sum, "dropped credentials: OPENAI_API_KEY, GH_TOKEN, AWS_SECRET_ACCESS_KEY");
+	CHECK_CONTAINS(sum, "of 24 host variables passed");
+	CHECK_CONTAINS(sum, "dropped credentials: LC_GH_TOKEN, OPENAI_API_KEY, GH_TOKEN, AWS_SECRET_ACCESS_KEY");
 	CHECK_CONTAINS(sum, "stripped: LD_PRELOAD, LD_LIBRARY_PATH, SAFEHOUSE_WORKDIR");
 	free(sum);
 	sh_env_report_free(&rep);
