@@ -165,7 +165,7 @@ void sh_term_restore(struct sh_term *t)
 	sigemptyset(&ttou);
 	sigaddset(&ttou, SIGTTOU);
 	sigprocmask(SIG_BLOCK, &ttou, &old);
-	if (t->out_fd >= 0 && isatty(t->out_fd))
+	if (t->filter.touched && t->out_fd >= 0 && isatty(t->out_fd))
 		(void)sh_write_all(t->out_fd, term_reset, sizeof(term_reset) - 1);
 	while (tcsetattr(t->in_fd, TCSADRAIN, &t->saved) < 0 && errno == EINTR)
 		;

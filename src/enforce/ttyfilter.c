@@ -50,6 +50,7 @@ static void reset(struct sh_ttyf *f)
 void sh_ttyf_init(struct sh_ttyf *f)
 {
 	f->dropped = 0;
+	f->touched = false;
 	reset(f);
 }
 
@@ -128,12 +129,26 @@ static void drop(struct sh_ttyf *f)
 	reset(f);
 }
 
+/* Does the sequence about to pass change a mode that outlives the program:
+ * a CSI with a private marker (ESC [ ? ... h, ESC [ > ... u), a character
+ * set designation (ESC ( 0), an OSC (colours, titles)? */
+static bool sets_mode(const unsigned char *s, size_t n)
+{
+	if (n >= 3 && s[1] == '[')
+		return s[2] == '?' || s[2] == '>' || s[2] == '=' || s[2] == '<';
+	if (n >= 2 && (s[1] == '(' || s[1] == ')' || s[1] == ']'))
+		return true;
+	return false;
+}
+
 static void emit(struct sh_ttyf *f, struct out *o)
 {
 	if (f->bad) {
 		drop(f);
 		return;
 	}
+	if (!f->touched && sets_mode(f->seq, f->len))
+		f->touched = true;
 	put(o, f->seq, f->len);
 	reset(f);
 }
@@ -225,6 +240,8 @@ static void osc_end(struct sh_ttyf *f, struct out *o, const char *term)
 		drop(f);
 		return;
 	}
+	if (f->osc_num != 8) /* titles, colours: reset at the end (not links) */
+		f->touched = true;
 	put(o, f->seq, f->len);
 	put(o, (const unsigned char *)term, strlen(term));
 	reset(f);
@@ -279,10 +296,13 @@ again:
 			put1(o, c);
 		else if (c == ESC)
 			begin(f);
-		else if (c0_pass(c))
+		else if (c0_pass(c)) {
+			if (c == 0x0e) /* SO: the G1 character set from now on */
+				f->touched = true;
 			put1(o, c);
-		else
+		} else {
 			f->dropped++;
+		}
 		return;
 
 	case S_ESC:

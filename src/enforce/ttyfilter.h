@@ -37,6 +37,7 @@
 #ifndef SH_TTYFILTER_H
 #define SH_TTYFILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest sequence (ESC/CSI/OSC including its introducer and terminator)
@@ -57,6 +58,9 @@ struct sh_ttyf {
 	unsigned osc_num;
 	size_t len;
 	unsigned long dropped;  /* sequences and bytes dropped so far (diagnostics) */
+	bool touched;           /* a sequence that changes a terminal mode passed (private
+				 * CSI modes, keyboard protocols, character sets, colours):
+				 * the session's end resets them (pty.c) */
 	unsigned char seq[SH_TTYF_SEQ_MAX];
 };
 

@@ -315,3 +315,31 @@ TEST(ttyf_output_never_exceeds_bound_fuzz)
 	}
 	CHECK(ok);
 }
+
+/* Whether a sequence that changes a lasting terminal mode went through:
+ * the session's end resets the terminal only then. */
+TEST(ttyf_touched_modes)
+{
+	static const struct {
+		const char *in;
+		bool touched;
+	} cases[] = {
+		{ "plain text\r\n", false },
+		{ "\x1b[1;31mred\x1b[0m\x1b[2J\x1b[H", false },
+		{ "\x1b[?1049h", true },
+		{ "\x1b[?25l", true },
+		{ "\x1b[>31u", true },
+		{ "\x1b(0", true },
+		{ "\x0e", true },
+		{ "\x1b]0;title\x07", true },
+		{ "\x1b]8;;https://x/\x07l\x1b]8;;\x07", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sh_ttyf f;
+		unsigned char out[8192];
+		sh_ttyf_init(&f);
+		sh_ttyf_feed(&f, cases[i].in, strlen(cases[i].in), out);
+		if (!CHECK(f.touched == cases[i].touched))
+			printf("#   case %zu\n", i);
+	}
+}
