@@ -238,30 +238,24 @@ static void add_grants(struct sh_context *c, const struct sh_pathlist *pl, bool 
 		add_grant(c, pl->paths.v[i], writable, pl->is_dir[i], origin);
 }
 
-/* A path of the workdir's own config must not pass through a symlink that
- * sits in the workdir: the sandbox can replace what is there with a link
- * (cache -> ~/.ssh) between sessions, and a trusted "add-dirs=cache" must
- * not follow it.  The path is resolved component by component as the
- * kernel would (links outside the workdir are the user's own and are
- * followed).  0, or -1 naming the entry; what does not exist is left to
- * the caller's own resolution to report. */
-static int wd_entry_no_symlink(const struct sh_context *c, const char *field, const char *origin,
-			       struct sh_err *e)
+/* Resolve the absolute path p component by component as the kernel would,
+ * calling on_link(arg, dir, link) for each symlink met before following it
+ * (dir: the directory that holds it, as resolved so far); a nonzero return
+ * stops the walk.  From a component that does not exist on, the rest is
+ * taken as written (where it would be created).  Returns the path reached
+ * (caller frees), or NULL when stopped, on a loop or an unreadable link. */
+static char *follow_path(const char *p, int (*on_link)(void *arg, const char *dir, const char *link),
+			 void *arg)
 {
-	char *x = sh_path_expand_tilde(field, c->home);
-	char *rest = x[0] == '/' ? sh_xstrdup(x) : sh_path_join(c->workdir, x);
-	char *cur = sh_xstrdup("/");
-	int rc = 0;
-	free(x);
-	for (int hops = 0; rc == 0 && rest[0];) {
-		char *p = rest;
-		while (*p == '/')
-			p++;
-		size_t l = strcspn(p, "/");
-		char *comp = sh_xstrndup(p, l), *tail = sh_xstrdup(p + l);
+	char *cur = sh_xstrdup("/"), *rest = sh_xstrdup(p);
+	bool missing = false;
+	for (int hops = 0; cur && rest[strspn(rest, "/")];) {
+		char *q = rest + strspn(rest, "/");
+		size_t l = strcspn(q, "/");
+		char *comp = sh_xstrndup(q, l), *tail = sh_xstrdup(q + l);
 		free(rest);
 		rest = tail;
-		if (l == 0 || strcmp(comp, ".") == 0) {
+		if (strcmp(comp, ".") == 0) {
 			free(comp);
 			continue;
 		}
@@ -275,39 +269,72 @@ static int wd_entry_no_symlink(const struct sh_context *c, const char *field, co
 		char *next = sh_path_join(cur, comp);
 		free(comp);
 		struct stat st;
-		char target[PATH_MAX];
-		ssize_t n;
-		bool there = lstat(next, &st) == 0;
+		bool there = !missing && lstat(next, &st) == 0;
 		if (!there || !S_ISLNK(st.st_mode)) {
+			missing = !there;
 			free(cur);
 			cur = next;
-			if ((!there || !S_ISDIR(st.st_mode)) && rest[strspn(rest, "/")])
-				break; /* missing or not a directory: reported by the caller */
 			continue;
 		}
-		if (sh_path_is_under(cur, c->workdir)) {
-			rc = sh_fail(e, SH_EXIT_USAGE, 0,
-				     "%s: '%s' is a symlink in the workdir, which a session may have "
-				     "planted: not followed", origin, next);
-			sh_hint(e, "give the link's target itself if you mean it");
-		} else if (++hops > 40 || (n = readlink(next, target, sizeof(target) - 1)) <= 0) {
+		char target[PATH_MAX];
+		ssize_t n;
+		if (on_link(arg, cur, next) != 0 || ++hops > 40 ||
+		    (n = readlink(next, target, sizeof(target) - 1)) <= 0) {
 			free(next);
-			break; /* a loop, or unreadable: reported by the caller */
-		} else {
-			target[n] = '\0';
-			char *joined = sh_path_join(target, rest);
-			free(rest);
-			rest = joined;
-			if (target[0] == '/') {
-				free(cur);
-				cur = sh_xstrdup("/");
-			}
+			free(cur);
+			cur = NULL;
+			break;
+		}
+		target[n] = '\0';
+		char *joined = sh_path_join(target, rest);
+		free(rest);
+		rest = joined;
+		if (target[0] == '/') {
+			free(cur);
+			cur = sh_xstrdup("/");
 		}
 		free(next);
 	}
 	free(rest);
-	free(cur);
-	return rc;
+	return cur;
+}
+
+struct no_link_in_wd {
+	const struct sh_context *c;
+	const char *origin;
+	struct sh_err *e;
+	bool refused;
+};
+
+static int refuse_link_in_wd(void *arg, const char *dir, const char *link)
+{
+	struct no_link_in_wd *w = arg;
+	if (!sh_path_is_under(dir, w->c->workdir))
+		return 0; /* the user's own link, outside the workdir: followed */
+	sh_fail(w->e, SH_EXIT_USAGE, 0,
+		"%s: '%s' is a symlink in the workdir, which a session may have planted: not "
+		"followed", w->origin, link);
+	sh_hint(w->e, "give the link's target itself if you mean it");
+	w->refused = true;
+	return 1;
+}
+
+/* A path named by the workdir's own config (or --env=FILE) must not pass
+ * through a symlink that sits in the workdir: the sandbox can replace what
+ * is there with a link (cache -> ~/.ssh) between sessions, and a trusted
+ * "add-dirs=cache" must not follow it.  Links outside the workdir are the
+ * user's own and are followed.  0, or -1 naming the entry; what does not
+ * exist is left to the caller's own resolution to report. */
+static int wd_entry_no_symlink(const struct sh_context *c, const char *field, const char *origin,
+			       struct sh_err *e)
+{
+	char *x = sh_path_expand_tilde(field, c->home);
+	char *abs = x[0] == '/' ? sh_xstrdup(x) : sh_path_join(c->workdir, x);
+	struct no_link_in_wd w = { c, origin, e, false };
+	free(follow_path(abs, refuse_link_in_wd, &w));
+	free(x);
+	free(abs);
+	return w.refused ? -1 : 0;
 }
 
 /* Add the grants of one "P1:P2" spec; base resolves relative entries. */
@@ -657,6 +684,14 @@ static void guard_add(struct sh_context *c, const char *path, bool dir)
 		sh_strv_push(l, path);
 }
 
+static int guard_link(void *arg, const char *dir, const char *link)
+{
+	struct sh_context *c = arg;
+	if (writable_inside(c, dir))
+		guard_add(c, link, false); /* pinned: it cannot be swapped */
+	return 0;
+}
+
 /* Guard the path git follows when it opens p (absolute, as written): every
  * symlink met on the way that sits where the sandbox may write, and the
  * object reached (dir: a directory whose content runs).  A missing tail is
@@ -664,61 +699,8 @@ static void guard_add(struct sh_context *c, const char *path, bool dir)
  * frees), or NULL. */
 static char *guard_followed(struct sh_context *c, const char *p, bool dir)
 {
-	char *cur = sh_xstrdup("/"), *rest = sh_xstrdup(p);
-	bool missing = false;
-	for (int hops = 0; rest[strspn(rest, "/")];) {
-		char *q = rest + strspn(rest, "/");
-		size_t l = strcspn(q, "/");
-		char *comp = sh_xstrndup(q, l), *tail = sh_xstrdup(q + l);
-		free(rest);
-		rest = tail;
-		if (strcmp(comp, ".") == 0) {
-			free(comp);
-			continue;
-		}
-		if (strcmp(comp, "..") == 0) {
-			char *up = sh_path_parent(cur);
-			free(cur);
-			cur = up;
-			free(comp);
-			continue;
-		}
-		char *next = sh_path_join(cur, comp);
-		free(comp);
-		struct stat st;
-		if (missing || lstat(next, &st) < 0) {
-			missing = true; /* the rest lexically: where it would be created */
-			free(cur);
-			cur = next;
-			continue;
-		}
-		if (!S_ISLNK(st.st_mode)) {
-			free(cur);
-			cur = next;
-			continue;
-		}
-		char target[PATH_MAX];
-		ssize_t n;
-		if (writable_inside(c, cur))
-			guard_add(c, next, false); /* pinned: it cannot be swapped */
-		if (++hops > 40 || (n = readlink(next, target, sizeof(target) - 1)) <= 0) {
-			free(next);
-			free(cur);
-			free(rest);
-			return NULL;
-		}
-		target[n] = '\0';
-		char *joined = sh_path_join(target, rest);
-		free(rest);
-		rest = joined;
-		if (target[0] == '/') {
-			free(cur);
-			cur = sh_xstrdup("/");
-		}
-		free(next);
-	}
-	free(rest);
-	if (strcmp(cur, "/") != 0 && writable_inside(c, cur))
+	char *cur = follow_path(p, guard_link, c);
+	if (cur && strcmp(cur, "/") != 0 && writable_inside(c, cur))
 		guard_add(c, cur, dir);
 	return cur;
 }

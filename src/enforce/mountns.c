@@ -818,6 +818,20 @@ static void set_top(struct ctx *c, const char *path, int *fd)
 	c->top_moved = true;
 }
 
+/* The directory holding path's last component in the view (walked with
+ * mode, never through a symlink), and that component in *name (a pointer
+ * into path).  An fd, or -1. */
+static int parent_dir(struct ctx *c, const char *path, enum walk_mode mode, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	*name = slash ? slash + 1 : "";
+	if (!slash || !**name || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0)
+		return fail(c, EINVAL, "bad symlink path '%s'", path);
+	_cleanup_str char *parent = slash == path ? sh_xstrdup("/")
+						  : sh_xstrndup(path, (size_t)(slash - path));
+	return walk(c, c->top, parent, mode);
+}
+
 static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
 {
 	const unsigned nsd = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
@@ -897,13 +911,8 @@ static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
 	case SH_MNT_SYMLINK: {
 		if (!m->target)
 			return fail(c, EINVAL, "symlink '%s' has no target", m->path);
-		const char *slash = strrchr(m->path, '/');
-		const char *name = slash ? slash + 1 : "";
-		if (!slash || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			return fail(c, EINVAL, "bad symlink path '%s'", m->path);
-		_cleanup_str char *parent = slash == m->path ? sh_xstrdup("/")
-							     : sh_xstrndup(m->path, (size_t)(slash - m->path));
-		int dir SH_AUTOCLOSE = walk(c, c->top, parent, W_DIR);
+		const char *name;
+		int dir SH_AUTOCLOSE = parent_dir(c, m->path, W_DIR, &name);
 		if (dir < 0)
 			return -1;
 		return symlink_in(c, dir, name, m->target, m->path);
@@ -911,13 +920,8 @@ static int apply_one_inner(struct ctx *c, const struct sh_mount *m)
 	case SH_MNT_PINLINK: {
 		/* The link as the view shows it (inside a writable bind of the
 		 * host's tree), never followed: bound onto itself. */
-		const char *slash = strrchr(m->path, '/');
-		const char *name = slash ? slash + 1 : "";
-		if (!slash || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			return fail(c, EINVAL, "bad symlink path '%s'", m->path);
-		_cleanup_str char *parent = slash == m->path ? sh_xstrdup("/")
-							     : sh_xstrndup(m->path, (size_t)(slash - m->path));
-		int dir SH_AUTOCLOSE = walk(c, c->top, parent, W_EXISTING);
+		const char *name;
+		int dir SH_AUTOCLOSE = parent_dir(c, m->path, W_EXISTING, &name);
 		if (dir < 0)
 			return -1;
 		int l SH_AUTOCLOSE = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
