@@ -100,31 +100,15 @@ static bool under_dir(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-/* Does a component of the absolute path p below the home directory (the
- * way to it may well be a link: /home -> /data/home) name a symlink? */
-static bool through_symlink_below(const char *p, const char *home)
+static char *follow_path(const char *p, int (*on_link)(void *arg, const char *dir, const char *link),
+			 void *arg);
+
+/* A link on the way to the home itself (/home -> /data/home) is the
+ * system's; any other one stops the walk. */
+static int link_off_the_way_home(void *home, const char *dir, const char *link)
 {
-	char *buf = sh_xstrdup(p);
-	bool link = false, below = false;
-	for (char *q = buf + 1; !link; q++) {
-		char save = *q;
-		if (save != '/' && save != '\0')
-			continue;
-		*q = '\0';
-		struct stat st;
-		if (below) {
-			link = lstat(buf, &st) == 0 && S_ISLNK(st.st_mode);
-		} else {
-			char *r = realpath(buf, NULL);
-			below = r && strcmp(r, home) == 0;
-			free(r);
-		}
-		*q = save;
-		if (!save)
-			break;
-	}
-	free(buf);
-	return link || !below;
+	(void)link;
+	return sh_path_is_under(home, dir) && strcmp(dir, home) != 0 ? 0 : 1;
 }
 
 /* A hidden directory of the home (~/.ssh, ~/.aws, ~/.config/...) as the
@@ -155,7 +139,10 @@ static int via_link_to_hidden_home_dir(const struct sh_context *c, const char *g
 		named = sh_xstrdup(pwd);
 	}
 	int rc = 0;
-	if (!named || through_symlink_below(named, c->home)) {
+	char *reached = named ? follow_path(named, link_off_the_way_home, c->home) : NULL;
+	bool direct = reached && strcmp(reached, c->workdir) == 0;
+	free(reached);
+	if (!direct) {
 		sh_fail(e, SH_EXIT_USAGE, 0,
 			"%s: '%s' is a hidden directory of your home, reached %s: refused as the "
 			"workdir (a link planted in a project could point there)", c->workdir_source,

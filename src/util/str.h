@@ -50,7 +50,6 @@ void sh_strv_split(struct sh_strv *sv, const char *s, char sep);
 
 /* True if s contains a byte < 0x20 or 0x7f. */
 bool sh_has_ctl(const char *s);
-
 bool sh_str_starts(const char *s, const char *prefix);
 bool sh_str_ends(const char *s, const char *suffix);
 /* ASCII lowercase copy. */
